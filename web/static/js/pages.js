@@ -32,8 +32,7 @@ export function eventsPage(app, root) {
   const status = h("p", { class: "list-status", role: "status" });
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
   const form = h("form", { class: "search", role: "search", "data-form": "search", onsubmit: (ev) => { ev.preventDefault(); page = 1; load(); } },
-    h("label", { for: "event-search", text: "Search events" }),
-    q,
+    h("label", { class: "grow", for: "event-search" }, "Search events", q),
     h("label", { class: "check" }, upcoming, " Upcoming only"),
     h("button", { type: "submit", class: "btn", text: "Search" }),
   );
