@@ -145,10 +145,33 @@ function renderRowInfo(row) {
   );
 }
 
-function applyAnalytics(msg) {
+let lastPush = 0;
+
+// When no `analytics` push arrives (a hub without the stream, or a dropped subscription),
+// keep the table moving from the public event counts until pushes resume.
+async function pollCounts() {
+  if (Date.now() - lastPush < 3000) return;
+  try {
+    const res = await api.get("/events?page_size=100&sort=created_at&order=desc");
+    if (Date.now() - lastPush < 3000) return;
+    applyAnalytics({
+      at: new Date().toISOString(),
+      events: (res.items ?? []).map((e) => ({
+        id: e.id, sold: e.booked_count, held: e.held_count, available: e.available_count,
+        waitlisted: e.waitlisted_count,
+      })),
+    }, false);
+  } catch {
+    /* next tick */
+  }
+}
+
+function applyAnalytics(msg, pushed = true) {
+  if (pushed) lastPush = Date.now();
   for (const ev of msg.events ?? []) {
     const row = ensureRow(ev.id);
     for (const f of FIELDS) {
+      if (!pushed && ev[f] === undefined) continue;
       const text = fmt(f, ev[f]);
       if (row.cells[f].textContent !== text) row.cells[f].textContent = text;
       row.series[f].push(Number(ev[f] ?? 0));
@@ -384,6 +407,7 @@ function startDashboard() {
   loadEvents();
   loadSummary(true);
   setInterval(() => loadSummary(), 30000);
+  setInterval(pollCounts, 2000);
 }
 
 bindLogin();

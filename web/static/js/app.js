@@ -238,7 +238,8 @@ async function signedIn() {
   app.user = await currentUser();
   renderAccount();
   if (!app.user) return;
-  await ws.reauth().catch(() => {});
+  // A connection can't switch users; if it refuses, start a fresh one.
+  await ws.reauth().catch(() => ws.reconnectNow());
   await app.holds.restore(app.user.id);
   emit("user");
   refreshBookings();

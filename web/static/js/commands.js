@@ -42,6 +42,8 @@ export function makeCommand(ws) {
         if ((err.code === "DISCONNECTED" || err.code === "TIMEOUT") && REPEATABLE.has(op)) {
           return REST[op](fields);
         }
+        // An older hub without this op: the REST route does the same.
+        if (err.code === "BAD_REQUEST" && /unknown op/i.test(err.message)) return REST[op](fields);
         throw err;
       }
     }

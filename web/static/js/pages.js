@@ -303,12 +303,14 @@ export function eventPage(app, root, eventId) {
   };
   offs.push(app.ws.on("snapshot", forThis((msg) => {
     tries = 0;
-    afterChange(model.applySnapshot(msg));
+    const changed = model.applySnapshot(msg);
+    if (model.unknownSeats) loadSeats().catch(() => {});
+    else afterChange(changed);
   })));
   offs.push(app.ws.on("delta", forThis((msg) => {
     const { result, changed } = model.applyDelta(msg);
-    if (result === "applied") afterChange(changed);
-    else if (result === "gap" || result === "epoch") resync();
+    if (changed.length) afterChange(changed);
+    if (result === "gap" || result === "epoch") resync();
   })));
   offs.push(app.ws.on("recovered", forThis((msg) => {
     model.live = true;

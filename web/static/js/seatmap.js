@@ -21,6 +21,8 @@ export class SeatModel {
     this.seq = null;
     /** True once a snapshot or a recovery has brought us level with the server. */
     this.live = false;
+    /** seq → changes of deltas that arrived ahead of a gap. */
+    this.pending = new Map();
     /** Set when the stream names a seat we have no label for (seats were added). */
     this.unknownSeats = false;
   }
@@ -59,25 +61,38 @@ export class SeatModel {
     this.seq = msg.seq;
     this.live = true;
     this.unknownSeats = [...next.keys()].some((id) => !this.meta.has(id));
+    this.#drain([]);
     return [...next.keys()];
   }
 
   /**
    * @returns {{result: "applied"|"stale"|"gap"|"epoch", changed: number[]}}
-   *   "stale": already seen (seq ≤ ours) and ignored; "gap"/"epoch": resubscribe with since().
+   *   "stale": already seen (seq ≤ ours) and ignored; "gap": kept aside until the missing ones
+   *   arrive (resubscribe with since()); "epoch": the view was rebuilt (resubscribe).
    */
   applyDelta(msg) {
     if (this.epoch === null || msg.epoch !== this.epoch) return { result: "epoch", changed: [] };
     if (msg.seq <= this.seq) return { result: "stale", changed: [] };
-    if (msg.seq !== this.seq + 1) return { result: "gap", changed: [] };
-    const changed = [];
-    for (const { seat_id: id, status } of msg.changes ?? []) {
-      this.status.set(id, status);
-      if (!this.meta.has(id)) this.unknownSeats = true;
-      changed.push(id);
-    }
-    this.seq = msg.seq;
+    if (this.pending.size > 5000) this.pending.clear(); // a resubscribe will refill
+    this.pending.set(msg.seq, msg.changes ?? []);
+    const changed = this.#drain([]);
+    if (this.pending.size > 0) return { result: "gap", changed };
     return { result: "applied", changed };
+  }
+
+  // Apply buffered deltas that now follow on from seq, in order; drop ones already covered.
+  #drain(changed) {
+    while (this.pending.has(this.seq + 1)) {
+      this.seq += 1;
+      for (const { seat_id: id, status } of this.pending.get(this.seq)) {
+        this.status.set(id, status);
+        if (!this.meta.has(id)) this.unknownSeats = true;
+        changed.push(id);
+      }
+      this.pending.delete(this.seq);
+    }
+    for (const seq of this.pending.keys()) if (seq <= this.seq) this.pending.delete(seq);
+    return changed;
   }
 
   /** "mine" when held and in one of my holds, else the server status. */
