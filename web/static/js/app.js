@@ -91,6 +91,7 @@ async function confirmHold(hold) {
   if (!hold) return;
   // One key per hold: a retry after a dropped connection can't book twice.
   hold.idempotency_key ??= uuid();
+  hold.confirming = true; // its booking.confirmed push may beat the reply
   try {
     const booking = await app.command("confirm", { hold_id: hold.hold_id, idempotency_key: hold.idempotency_key });
     app.recent.add(booking.id);
@@ -101,6 +102,8 @@ async function confirmHold(hold) {
   } catch (err) {
     if (err.code === "HOLD_EXPIRED" || err.code === "NOT_FOUND") app.holds.remove(hold.hold_id);
     announceError(err);
+  } finally {
+    hold.confirming = false;
   }
 }
 
@@ -143,8 +146,10 @@ ws.on("hold.expired", (msg) => {
 
 ws.on("booking.confirmed", (msg) => {
   const b = msg.booking ?? {};
+  const seats = new Set(b.seat_ids ?? []);
+  const mine = app.holds.all().some((h) => h.confirming && h.seat_ids?.some((id) => seats.has(id)));
   app.holds.removeCoveredBy(b.event_id, b.seat_ids ?? []);
-  if (!app.recent.has(b.id)) announce(`Booking #${b.id} confirmed: ${(b.seats ?? []).join(", ")}.`, { kind: "success" });
+  if (!mine && !app.recent.has(b.id)) announce(`Booking #${b.id} confirmed: ${(b.seats ?? []).join(", ")}.`, { kind: "success" });
   refreshBookings();
 });
 

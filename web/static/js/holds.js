@@ -2,7 +2,7 @@
 // the panel that lists them with countdowns, and one ticker for every countdown on the page.
 
 import { api } from "./api.js";
-import { announce, formatCountdown, h } from "./dom.js";
+import { announce, formatCountdown, h, mount } from "./dom.js";
 
 const STORAGE_PREFIX = "evently.holds.";
 
@@ -169,7 +169,7 @@ export function bindHoldsPanel(root, store, actions) {
     const actionsEl = card.querySelector(".hold-actions");
     if (actionsEl.dataset.key !== key) {
       actionsEl.dataset.key = key;
-      actionsEl.replaceChildren(
+      mount(actionsEl,
         h("button", { type: "button", class: "btn primary", "data-action": "confirm",
           text: offer ? "Confirm offer" : "Confirm booking",
           onclick: run(card, () => actions.confirm(store.get(card.dataset.holdId))) }),
