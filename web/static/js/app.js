@@ -194,7 +194,7 @@ ws.on("auth.lost", () => {
 
 ws.on("revoked", () => {
   session.clear("revoked");
-  signedOut("Your account's session was revoked. Please sign in again.");
+  if (app.user) signedOut("Your account's session was revoked. Please sign in again.");
 });
 
 ws.on("error", (err) => announceError(err));
@@ -344,6 +344,12 @@ async function main() {
   window.addEventListener("hashchange", route);
   route();
   ws.start();
+  // A refresh that failed (spent or revoked refresh token) ends the session everywhere.
+  session.onChange(({ reason }) => {
+    if ((reason === "expired" || reason === "revoked") && app.user) {
+      signedOut("Your session expired. Please sign in again.");
+    }
+  });
   window.addEventListener("storage", (ev) => {
     // Signed in or out in another tab.
     if (ev.key === "evently.auth" && Boolean(ev.newValue) !== Boolean(app.user)) {
