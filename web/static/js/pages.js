@@ -122,8 +122,9 @@ export function eventPage(app, root, eventId) {
     h("label", { for: "waitlist-qty", text: "Seats wanted" }), wlQty,
     h("button", { type: "submit", class: "btn primary", "data-action": "join-waitlist", text: "Join the waitlist" }));
   const wlStatus = h("div", { class: "waitlist-status" });
+  const wlTitle = h("h2", { id: "wl-title", text: "Sold out — join the waitlist" });
   const waitlistBox = h("section", { class: "waitlist-box", "data-waitlist": "", hidden: true, "aria-labelledby": "wl-title" },
-    h("h2", { id: "wl-title", text: "Sold out — join the waitlist" }),
+    wlTitle,
     h("p", { text: "When seats free up they are offered to the waitlist in order, and you'll see the offer here instantly." }),
     wlForm, wlStatus);
 
@@ -180,6 +181,7 @@ export function eventPage(app, root, eventId) {
     const soldOut = c.available === 0 && model.meta.size > 0;
     waitlistBox.hidden = !(soldOut || entry) || !bookable();
     wlForm.hidden = Boolean(entry);
+    wlTitle.textContent = entry ? "Waitlist" : "Sold out — join the waitlist";
     mount(wlStatus, entry ? [
       h("p", { "data-waitlist-entry": entry.id, "data-waitlist-status": entry.status,
         text: entry.status === "OFFERED" ? "Seats are being offered to you — confirm them in “Your holds”."
