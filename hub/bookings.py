@@ -1,0 +1,329 @@
+"""The booking service: hold, extend, release, confirm, book, cancel — one implementation of
+the rules for both transports (REST and WebSocket).
+
+Flow (DESIGN.md "Flows"): a hold is a lease taken atomically in the Redis seat view; confirm
+moves the hold to a *confirming* state (so expiry cannot take it mid-commit), runs one
+PostgreSQL transaction that locks the seat rows in id order and checks the hold's fencing
+number, and only after the commit marks the seats sold in Redis. If Redis and PostgreSQL
+disagree (lost lease, crash between commit and view update), PostgreSQL wins and the view is
+reconciled from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from hub.errors import (
+    EventInactive,
+    Forbidden,
+    HoldExpired,
+    NotFound,
+    SeatUnavailable,
+    ValidationFailed,
+)
+from hub.model import Actor, Booking, BookingStatus, Hold, Seat, SeatStatus
+from hub.policy import require_booking_canceller, require_booking_reader
+from hub.ports import (
+    ConfirmCommand,
+    HoldRequest,
+    Notifier,
+    SeatView,
+    Snapshot,
+    Store,
+    SweptHold,
+    ViewMissing,
+)
+
+__all__ = ["BookingService", "HoldLimits", "parse_hold_id", "to_ms"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def to_ms(now: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    return int(now.timestamp() * 1000)
+
+
+def parse_hold_id(hold_id: str) -> tuple[int, str]:
+    """``"42.Zt3…"`` → ``(42, "Zt3…")``.
+
+    Raises:
+        NotFound: the id is not one this hub issues.
+    """
+    event_part, _, token = hold_id.partition(".")
+    if not (event_part.isdigit() and 0 < len(event_part) <= 18 and 8 <= len(token) <= 64
+            and token.replace("-", "").replace("_", "").isalnum()):
+        raise NotFound("No such hold.")
+    return int(event_part), token
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLimits:
+    """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
+
+    ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
+    runs; a confirm that outlives it is repaired from PostgreSQL by the sweeper.
+    """
+
+    hold_max_lifetime_seconds: int = 1800
+    max_held_seats_per_user: int = 10
+    confirm_grace_seconds: int = 30
+    max_seats_per_request: int = 50
+
+
+FreedHook = Callable[[int, list[int], datetime], Awaitable[None]]
+
+
+class BookingService:
+    """Carries out seat commands against a :class:`SeatView` (Redis) and a :class:`Store`
+    (PostgreSQL), pushing personal notices through a :class:`Notifier`.
+
+    ``on_freed(event_id, seat_ids, now)`` is called whenever seats become available again
+    (cancel, release, expiry) so the waitlist can be promoted.
+    """
+
+    def __init__(self, store: Store, view: SeatView, notifier: Notifier, limits: HoldLimits,
+                 on_freed: FreedHook | None = None) -> None:
+        self.store = store
+        self.view = view
+        self.notifier = notifier
+        self.limits = limits
+        self.on_freed = on_freed
+
+    # -- the live view -------------------------------------------------------------------
+
+    async def ensure_view(self, event_id: int, now: datetime) -> None:
+        """(Re)build an event's Redis view from PostgreSQL under a new epoch, then reconcile.
+
+        The second read of sold seats closes the window in which a confirm or cancel committed
+        while the view was being loaded (its own view update found no view and did nothing).
+
+        Raises:
+            NotFound: no such event.
+        """
+        source = await self.store.view_source(event_id)
+        await self.view.load(source, to_ms(now))
+        await self.reconcile(event_id, now)
+
+    async def reconcile(self, event_id: int, now: datetime) -> int:
+        """Make the view's sold seats equal PostgreSQL's; returns how many seats changed."""
+        sold = await self.store.sold_seat_ids(event_id)
+        changed = await self.view.reconcile(event_id, sold, to_ms(now))
+        if changed:
+            log.warning("reconciled %d seats of event %d from PostgreSQL", changed, event_id)
+        return changed
+
+    async def _viewed(self, event_id: int, now: datetime, op: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await op()
+        except ViewMissing:
+            await self.ensure_view(event_id, now)
+            return await op()
+
+    async def snapshot(self, event_id: int, now: datetime) -> Snapshot:
+        """The live view of an event. Raises: NotFound."""
+        return await self._viewed(event_id, now, lambda: self.view.snapshot(event_id))
+
+    async def history(self, event_id: int, epoch: int, after_seq: int,
+                      now: datetime) -> tuple[int, int, list[str]] | None:
+        """The deltas a client missed since ``(epoch, after_seq)``: ``(epoch, seq, deltas)``
+        with ``seq`` the current one, or None when it must take a snapshot instead."""
+        return await self._viewed(event_id, now,
+                                  lambda: self.view.history(event_id, epoch, after_seq))
+
+    async def seats(self, event_id: int, now: datetime) -> tuple[Snapshot, list[Seat]]:
+        """Every seat of an event with its live status. Raises: NotFound."""
+        snap = await self.snapshot(event_id, now)
+        seats = await self.store.list_seats(event_id)
+        status = {i: SeatStatus.HELD for i in snap.held}
+        status.update({i: SeatStatus.SOLD for i in snap.sold})
+        out = [Seat(s.id, s.label, s.section, s.row, s.number, s.rank,
+                    status.get(s.id, SeatStatus.AVAILABLE)) for s in seats]
+        return snap, out
+
+    # -- holds ---------------------------------------------------------------------------
+
+    def _check_request(self, seat_ids: Sequence[int] | None, qty: int | None) -> None:
+        most = self.limits.max_seats_per_request
+        if (seat_ids is None) == (qty is None):
+            raise ValidationFailed("Give either seat_ids or qty.", fields=[
+                {"field": "seat_ids", "message": "give exactly one of seat_ids and qty"}])
+        if seat_ids is not None:
+            if not 1 <= len(seat_ids) <= most:
+                raise ValidationFailed(fields=[{"field": "seat_ids",
+                                                "message": f"give 1..{most} seat ids"}])
+            if len(set(seat_ids)) != len(seat_ids):
+                raise ValidationFailed(fields=[{"field": "seat_ids",
+                                                "message": "seat ids must differ"}])
+        elif qty is not None and not 1 <= qty <= most:
+            raise ValidationFailed(fields=[{"field": "qty", "message": f"must be 1..{most}"}])
+
+    async def hold(self, user: Actor, event_id: int, now: datetime, *,
+                   seat_ids: Sequence[int] | None = None, qty: int | None = None,
+                   reserved_for: int = 0, ttl_seconds: int = 0) -> Hold:
+        """Hold seats, all or nothing; ``qty`` picks the best seats side by side where it can.
+
+        Returns the :class:`Hold` (``expires_at`` = now + the event's ``hold_ttl_seconds``).
+
+        Raises:
+            ValidationFailed, NotFound, EventInactive, SeatUnavailable (``seat_ids``),
+            NotEnoughSeats / SoldOut (``qty``), HoldLimit (``MAX_HELD_SEATS_PER_USER``).
+        """
+        self._check_request(seat_ids, qty)
+        req = HoldRequest(
+            event_id=event_id, user_id=user.id, token=secrets.token_urlsafe(12),
+            now_ms=to_ms(now), ttl_ms=ttl_seconds * 1000,
+            max_held=self.limits.max_held_seats_per_user,
+            seat_ids=tuple(seat_ids or ()), qty=qty or 0,
+            lifetime_ms=self.limits.hold_max_lifetime_seconds * 1000,
+            reserved_for=reserved_for,
+        )
+        return await self._viewed(event_id, now, lambda: self.view.hold(req))
+
+    async def get_hold(self, user: Actor, hold_id: str) -> Hold:
+        """Raises: NotFound (unknown or ended hold), Forbidden (another user's)."""
+        event_id, token = parse_hold_id(hold_id)
+        hold = await self.view.get_hold(event_id, token)
+        if hold is None:
+            raise NotFound("No such hold; it may have expired or been released.")
+        if hold.user_id != user.id:
+            raise Forbidden("That hold belongs to another user.")
+        return hold
+
+    async def extend(self, user: Actor, hold_id: str, now: datetime) -> Hold:
+        """Push ``expires_at`` to now + the event's TTL, never past creation +
+        ``HOLD_MAX_LIFETIME_SECONDS``.
+
+        Raises: NotFound, Forbidden, HoldExpired.
+        """
+        event_id, token = parse_hold_id(hold_id)
+        return await self.view.extend(event_id, token, user.id, to_ms(now), 0,
+                                      self.limits.hold_max_lifetime_seconds * 1000)
+
+    async def release(self, user: Actor, hold_id: str, now: datetime) -> None:
+        """End a hold now; its seats are available (or offered to the waitlist) at once.
+
+        Raises: NotFound, Forbidden.
+        """
+        event_id, token = parse_hold_id(hold_id)
+        freed = await self.view.release(event_id, token, user.id, to_ms(now))
+        await self._freed(event_id, freed, now)
+
+    # -- bookings ------------------------------------------------------------------------
+
+    async def confirm(self, user: Actor, hold_id: str, now: datetime,
+                      guest: dict[str, str] | None = None) -> Booking:
+        """Turn the user's hold into a CONFIRMED booking (DESIGN invariant 3).
+
+        Raises:
+            NotFound, Forbidden: not the user's hold.
+            HoldExpired: the lease ended or Redis lost it and somebody else's lease is newer.
+            SeatUnavailable: PostgreSQL already has the seats sold (the view is repaired).
+            EventInactive: the event was deactivated since the hold.
+        """
+        event_id, token = parse_hold_id(hold_id)
+        grace_ms = self.limits.confirm_grace_seconds * 1000
+        hold = await self.view.confirm_begin(event_id, token, user.id, to_ms(now), grace_ms)
+        cmd = ConfirmCommand(event_id=event_id, user_id=user.id, hold_id=hold_id,
+                             seat_ids=sorted(hold.seat_ids), fence=hold.fence, now=now,
+                             guest=guest)
+        try:
+            booking = await self.store.confirm(cmd)
+        except (SeatUnavailable, HoldExpired, EventInactive):
+            # The lease is worthless now: end it, and let PostgreSQL repair the view.
+            freed = await self.view.release(event_id, token, user.id, to_ms(now))
+            await self.reconcile(event_id, now)
+            await self._freed(event_id, freed, now)
+            raise
+        except BaseException:
+            await self.view.confirm_abort(event_id, token, to_ms(now))
+            raise
+        try:
+            await self.view.confirm_finish(event_id, token, booking.seat_ids, to_ms(now))
+        except ViewMissing:
+            await self.ensure_view(event_id, now)
+        await self.notifier.notify(user.id, "booking.confirmed", booking)
+        return booking
+
+    async def book(self, user: Actor, event_id: int, now: datetime, *,
+                   seat_ids: Sequence[int] | None = None, qty: int | None = None,
+                   guest: dict[str, str] | None = None) -> Booking:
+        """Hold and confirm in one step. Raises what :meth:`hold` and :meth:`confirm` raise."""
+        hold = await self.hold(user, event_id, now, seat_ids=seat_ids, qty=qty)
+        try:
+            return await self.confirm(user, hold.hold_id, now, guest)
+        except BaseException:
+            await self._quiet_release(user, hold.hold_id, now)
+            raise
+
+    async def _quiet_release(self, user: Actor, hold_id: str, now: datetime) -> None:
+        try:
+            await self.release(user, hold_id, now)
+        except (NotFound, HoldExpired):
+            pass
+        except Exception:  # the original error matters more; the lease will expire anyway
+            log.exception("could not release hold %s after a failed booking", hold_id)
+
+    async def get_booking(self, user: Actor, booking_id: int) -> Booking:
+        """Raises: NotFound, Forbidden (not the owner, an admin or the event's organizer)."""
+        booking = await self.store.get_booking(booking_id)
+        event = await self.store.get_event(booking.event_id)
+        require_booking_reader(user, booking, event)
+        return booking
+
+    async def cancel(self, user: Actor, booking_id: int, now: datetime) -> Booking:
+        """Cancel a booking (owner or admin); its seats are available at once.
+
+        Cancelling a cancelled booking returns it unchanged (``DELETE`` is idempotent).
+
+        Raises: NotFound, Forbidden.
+        """
+        booking = await self.store.get_booking(booking_id)
+        require_booking_canceller(user, booking)
+        if booking.status is BookingStatus.CANCELLED:
+            return booking
+        booking = await self.store.cancel(booking_id, now)
+        try:
+            freed = await self.view.free(booking.event_id, booking.seat_ids, to_ms(now))
+        except ViewMissing:
+            await self.ensure_view(booking.event_id, now)
+            freed = list(booking.seat_ids)
+        await self.notifier.notify(booking.user_id, "booking.cancelled", booking)
+        await self._freed(booking.event_id, freed, now)
+        return booking
+
+    # -- expiry --------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime) -> list[SweptHold]:
+        """End every hold whose lease has run out, in every live event (DESIGN invariant 6).
+
+        Safe with any number of processes sweeping at once: each expiry happens in one Lua
+        script, so a hold is ended exactly once. Holds whose confirm outlived its grace are
+        repaired from PostgreSQL instead of being freed blindly.
+        """
+        swept: list[SweptHold] = []
+        for event_id in await self.view.live_events():
+            try:
+                ended = await self.view.sweep(event_id, to_ms(now))
+            except ViewMissing:
+                continue
+            if any(s.needs_repair for s in ended):
+                await self.reconcile(event_id, now)
+            freed: list[int] = []
+            for s in ended:
+                if not s.needs_repair:
+                    await self.notifier.notify(s.user_id, "hold.expired", s)
+                    freed.extend(s.seat_ids)
+            await self._freed(event_id, freed, now)
+            swept.extend(ended)
+        return swept
+
+    async def _freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
+        if seat_ids and self.on_freed is not None:
+            await self.on_freed(event_id, seat_ids, now)

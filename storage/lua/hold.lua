@@ -1,0 +1,70 @@
+-- Take a hold, all or nothing (DESIGN "Hold").
+-- ARGV: 1 event_id, 2 user_id, 3 token, 4 now_ms, 5 ttl_ms (0: the event's), 6 max_held,
+--       7 qty (0: by seat ids), 8 lifetime_ms, 9 waitlist entry id (0: none), 10.. seat ids
+-- Reply: hold_reply(...) or {'ERR', code, detail}
+if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
+local m = redis.call('HMGET', META, 'active', 'ttl', 'epoch')
+if m[1] ~= '1' then return {'ERR', 'EVENT_INACTIVE'} end
+local event_id, user, tok = ARGV[1], ARGV[2], ARGV[3]
+local now, ttl, max_held = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local qty, lifetime = tonumber(ARGV[7]), tonumber(ARGV[8])
+if ttl == 0 then ttl = tonumber(m[2]) end
+local held = tonumber(redis.call('HGET', UHELD, user) or '0')
+local wanted = qty
+if qty == 0 then wanted = #ARGV - 9 end
+if held + wanted > max_held then return {'ERR', 'HOLD_LIMIT', tostring(held)} end
+
+local seats = {}
+if qty == 0 then
+  local unknown, taken = {}, {}
+  for i = 10, #ARGV do
+    local v = redis.call('HGET', VIEW, ARGV[i])
+    if not v then unknown[#unknown + 1] = ARGV[i]
+    elseif v ~= 'a' then taken[#taken + 1] = ARGV[i] end
+    seats[#seats + 1] = ARGV[i]
+  end
+  if #unknown > 0 then return {'ERR', 'UNKNOWN_SEATS', table.concat(unknown, ',')} end
+  if #taken > 0 then return {'ERR', 'SEAT_UNAVAILABLE', table.concat(taken, ',')} end
+else
+  local avail = redis.call('ZCARD', AVAIL)
+  if avail == 0 then return {'ERR', 'SOLD_OUT'} end
+  if avail < qty then return {'ERR', 'NOT_ENOUGH_SEATS', tostring(avail)} end
+  -- Best seats side by side: walk available seats best-first (ranks of neighbours in a row
+  -- are consecutive) and take the first run of `qty`. The walk is bounded (SCAN_LIMIT), so
+  -- the cost is O(log n + min(n, SCAN_LIMIT)); past it, or with no such run, the best `qty`.
+  local SCAN_LIMIT, WINDOW = 4096, 256
+  local run, last, start = {}, nil, 0
+  while start < SCAN_LIMIT and #seats == 0 do
+    local chunk = redis.call('ZRANGE', AVAIL, start, start + WINDOW - 1, 'WITHSCORES')
+    if #chunk == 0 then break end
+    for i = 1, #chunk, 2 do
+      local r = tonumber(chunk[i + 1])
+      if last ~= nil and r == last + 1 then run[#run + 1] = chunk[i] else run = {chunk[i]} end
+      last = r
+      if #run == qty then seats = run break end
+    end
+    start = start + WINDOW
+  end
+  if #seats == 0 then seats = redis.call('ZRANGE', AVAIL, 0, qty - 1) end
+end
+
+local counter = redis.call('HINCRBY', META, 'fence', 1)
+local expires = now + ttl
+if expires > now + lifetime then expires = now + lifetime end
+local changes = {}
+for i, s in ipairs(seats) do
+  redis.call('HSET', VIEW, s, 'h:' .. tok)
+  redis.call('ZREM', AVAIL, s)
+  changes[i] = {s, 'held'}
+end
+local csv = table.concat(seats, ',')
+local hk = hold_key(tok)
+redis.call('HSET', hk, 'user', user, 'seats', csv, 'created', now, 'expires', expires,
+           'fence', counter, 'epoch', m[3], 'state', 'active', 'entry', ARGV[9])
+redis.call('PEXPIREAT', hk, expires + LEASE_GRACE_MS)
+redis.call('ZADD', EXP, expires, tok)
+redis.call('HINCRBY', UHELD, user, #seats)
+redis.call('HINCRBY', META, 'held', #seats)
+tally(now, 'holds', 1)
+emit(event_id, changes, now)
+return hold_reply(tok, user, now, expires, counter, m[3], csv)

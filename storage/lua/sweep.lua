@@ -1,0 +1,24 @@
+-- End every hold of this event whose lease ran out (DESIGN invariant 6). Safe to run from
+-- every process at once: a hold leaves the expiry index in the same script that ends it.
+-- ARGV: 1 event_id, 2 now_ms, 3 batch size
+-- Reply: {'OK', tok1, user1, freed_csv1, repair1, tok2, ...}
+if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
+local now = tonumber(ARGV[2])
+local due = redis.call('ZRANGEBYSCORE', EXP, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local out, changes = {'OK'}, {}
+for _, tok in ipairs(due) do
+  local h = redis.call('HMGET', hold_key(tok), 'user', 'seats', 'state', 'entry')
+  local user, seats = h[1] or '0', nil
+  if h[1] then seats = split(h[2]) else seats = seats_by_marker(tok) end
+  local freed = end_hold(tok, user, seats, changes)
+  local repair = '0'
+  if h[3] == 'confirming' then repair = '1' end
+  out[#out + 1] = tok
+  out[#out + 1] = user
+  out[#out + 1] = table.concat(freed, ',')
+  out[#out + 1] = repair
+  out[#out + 1] = h[4] or '0'
+end
+if #due > 0 then tally(now, 'expiries', #due) end
+emit(ARGV[1], changes, now)
+return out

@@ -1,0 +1,293 @@
+"""The Redis seat view: holds as TTL leases, per-event seat status, ``seq``/``epoch``, capped
+history and pub/sub publishing, all changed by Lua scripts in ``storage/lua/``.
+
+Key layout (every key of event 42 carries the hash tag ``{e:42}``, DESIGN invariant 7):
+
+==============================  =========  ==================================================
+``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap
+``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>``
+``ev:{e:42}:avail``             zset       available seat ids scored by rank (best first)
+``ev:{e:42}:rank`` / ``label``  hash       seat_id → rank / label
+``ev:{e:42}:exp``               zset       hold token → lease end (epoch ms): the expiry index
+``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
+``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
+``ev:{e:42}:hist``              stream     the last ~2,000 deltas, id ``<seq>-0``
+``ev:{e:42}:m:<minute>``        hash       holds / bookings / expiries counted per minute
+``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages
+``events:live``                 set        events with a view, for the expiry sweepers
+==============================  =========  ==================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from hub.errors import (
+    Forbidden,
+    HoldLimit,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+    error_for_code,
+)
+from hub.model import Hold
+from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
+
+__all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key"]
+
+LUA_DIR = Path(__file__).parent / "lua"
+LIVE_EVENTS = "events:live"
+SWEEP_BATCH = 500
+T = TypeVar("T")
+
+
+def meta_key(event_id: int) -> str:
+    return f"ev:{{e:{event_id}}}:meta"
+
+
+def _key(event_id: int, name: str) -> str:
+    return f"ev:{{e:{event_id}}}:{name}"
+
+
+@cache
+def _source(name: str) -> str:
+    return (LUA_DIR / "_lib.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+
+
+def _ids(csv: bytes | str | None) -> list[int]:
+    if not csv:
+        return []
+    text = csv.decode() if isinstance(csv, bytes) else csv
+    return [int(x) for x in text.split(",") if x]
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _ms_to_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class RedisSeatView:
+    """:class:`hub.ports.SeatView` on a real Redis (6.2+; Cluster-safe key layout).
+
+    Redis failures become :class:`hub.errors.Unavailable` here, chained to the original.
+    """
+
+    SCRIPTS = ("hold", "get_hold", "extend", "release", "confirm_begin", "confirm_abort",
+               "confirm_finish", "free", "sweep", "load", "reconcile")
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.r = client
+        self._scripts: dict[str, AsyncScript] = {
+            name: client.register_script(_source(name)) for name in self.SCRIPTS
+        }
+
+    async def _run(self, name: str, event_id: int, args: list[Any]) -> list[Any]:
+        try:
+            reply = await self._scripts[name](keys=[meta_key(event_id)], args=args)
+        except RedisError as exc:
+            raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
+        if isinstance(reply, list) and reply and _s(reply[0]) == "ERR":
+            self._raise(event_id, _s(reply[1]), _s(reply[2]) if len(reply) > 2 else "")
+        return list(reply)
+
+    @staticmethod
+    def _raise(event_id: int, code: str, detail: str) -> None:
+        if code == "NO_VIEW":
+            raise ViewMissing(event_id)
+        if code == "UNKNOWN_SEATS":
+            raise ValidationFailed("Some seat ids are not seats of this event.", fields=[
+                {"field": "seat_ids", "message": f"not seats of event {event_id}: {detail}"}])
+        if code == "SEAT_UNAVAILABLE":
+            raise error_for_code(code, seat_ids=_ids(detail))
+        if code == "NOT_ENOUGH_SEATS":
+            raise error_for_code(code, available=int(detail or 0))
+        if code == "HOLD_LIMIT":
+            raise HoldLimit(held=int(detail or 0))
+        if code == "FORBIDDEN":
+            raise Forbidden("That hold belongs to another user.")
+        if code == "NOT_FOUND":
+            raise NotFound("No such hold; it may have expired or been released.")
+        raise error_for_code(code)
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await op()
+        except RedisError as exc:
+            raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _hold(event_id: int, reply: list[Any]) -> Hold:
+        _, tok, user, created, expires, fence, epoch, seats, labels = (_s(x) for x in reply[:9])
+        seat_ids = _ids(seats)
+        return Hold(
+            hold_id=f"{event_id}.{tok}", event_id=event_id, user_id=int(user),
+            seat_ids=seat_ids, labels=labels.split("\n") if seat_ids else [],
+            created_at=_ms_to_dt(int(created)), expires_at=_ms_to_dt(int(expires)),
+            fence=(int(epoch) << 32) | int(fence),
+        )
+
+    # -- holds -------------------------------------------------------------------------------
+
+    async def hold(self, req: HoldRequest) -> Hold:
+        args = [req.event_id, req.user_id, req.token, req.now_ms, req.ttl_ms, req.max_held,
+                req.qty, req.lifetime_ms, req.reserved_for, *req.seat_ids]
+        return self._hold(req.event_id, await self._run("hold", req.event_id, args))
+
+    async def get_hold(self, event_id: int, token: str) -> Hold | None:
+        try:
+            return self._hold(event_id, await self._run("get_hold", event_id, [token]))
+        except NotFound:
+            return None
+
+    async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
+                     lifetime_ms: int) -> Hold:
+        reply = await self._run("extend", event_id, [token, user_id, now_ms, ttl_ms, lifetime_ms])
+        return self._hold(event_id, reply)
+
+    async def release(self, event_id: int, token: str, user_id: int, now_ms: int) -> list[int]:
+        reply = await self._run("release", event_id, [event_id, token, user_id, now_ms])
+        return _ids(reply[1])
+
+    async def confirm_begin(self, event_id: int, token: str, user_id: int, now_ms: int,
+                            grace_ms: int) -> Hold:
+        reply = await self._run("confirm_begin", event_id, [token, user_id, now_ms, grace_ms])
+        return self._hold(event_id, reply)
+
+    async def confirm_finish(self, event_id: int, token: str, seat_ids: list[int],
+                             now_ms: int) -> None:
+        await self._run("confirm_finish", event_id, [event_id, token, now_ms, *seat_ids])
+
+    async def confirm_abort(self, event_id: int, token: str, now_ms: int) -> None:
+        await self._run("confirm_abort", event_id, [token])
+
+    async def free(self, event_id: int, seat_ids: list[int], now_ms: int) -> list[int]:
+        reply = await self._run("free", event_id, [event_id, now_ms, *seat_ids])
+        return _ids(reply[1])
+
+    # -- the view ------------------------------------------------------------------------------
+
+    async def load(self, source: ViewSource, now_ms: int) -> bool:
+        """Build the view unless another process already did; True when this call built it."""
+        args: list[Any] = [source.event_id, source.epoch, 1 if source.active else 0,
+                           source.hold_ttl_ms, len(source.seats)]
+        for seat in source.seats:
+            args += [seat.id, seat.rank, seat.label]
+        args += source.sold_ids
+        reply = await self._run("load", source.event_id, args)
+        await self._call(lambda: self.r.sadd(LIVE_EVENTS, source.event_id))
+        return _s(reply[0]) == "OK"
+
+    async def reconcile(self, event_id: int, sold_ids: list[int], now_ms: int) -> int:
+        reply = await self._run("reconcile", event_id, [event_id, now_ms, *sold_ids])
+        return int(_s(reply[1]))
+
+    async def sweep(self, event_id: int, now_ms: int) -> list[SweptHold]:
+        reply = await self._run("sweep", event_id, [event_id, now_ms, SWEEP_BATCH])
+        out = []
+        for i in range(1, len(reply), 5):
+            tok, user, freed, repair, _entry = (_s(x) for x in reply[i:i + 5])
+            out.append(SweptHold(hold_id=f"{event_id}.{tok}", event_id=event_id,
+                                 user_id=int(user), seat_ids=_ids(freed),
+                                 needs_repair=repair == "1"))
+        return out
+
+    async def live_events(self) -> list[int]:
+        members = await self._call(lambda: self.r.smembers(LIVE_EVENTS))
+        return sorted(int(_s(m)) for m in members)
+
+    async def snapshot(self, event_id: int) -> Snapshot:
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=True) as pipe:
+                pipe.hmget(meta_key(event_id), "epoch", "seq")
+                pipe.hgetall(_key(event_id, "view"))
+                return list(await pipe.execute())
+
+        (epoch, seq), view = await self._call(read)
+        if epoch is None:
+            raise ViewMissing(event_id)
+        available, held, sold = [], [], []
+        held_by: dict[int, str] = {}
+        for k, v in view.items():
+            seat, state = int(k), _s(v)
+            if state == "a":
+                available.append(seat)
+            elif state == "s":
+                sold.append(seat)
+            else:
+                held.append(seat)
+                held_by[seat] = f"{event_id}.{state[2:]}"
+        return Snapshot(event_id, int(epoch), int(seq), sorted(available), sorted(held),
+                        sorted(sold), held_by)
+
+    async def history(self, event_id: int, epoch: int,
+                      after_seq: int) -> tuple[int, int, list[str]] | None:
+        """``(epoch, seq, deltas)``: the encoded deltas after ``after_seq`` in order, up to
+        the current ``seq``; None when history no longer covers them (another epoch, trimmed,
+        or ``after_seq`` from the future)."""
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=True) as pipe:
+                pipe.hmget(meta_key(event_id), "epoch", "seq")
+                pipe.xrange(_key(event_id, "hist"), "-", "+", count=1)
+                pipe.xrange(_key(event_id, "hist"), f"{after_seq + 1}-0", "+")
+                return list(await pipe.execute())
+
+        (cur_epoch, cur_seq), first, entries = await self._call(read)
+        if cur_epoch is None:
+            raise ViewMissing(event_id)
+        if int(cur_epoch) != epoch or after_seq > int(cur_seq) or after_seq < 0:
+            return None
+        if after_seq == int(cur_seq):
+            return epoch, after_seq, []
+        first_seq = int(_s(first[0][0]).split("-")[0]) if first else int(cur_seq) + 1
+        if first_seq > after_seq + 1:
+            return None
+        texts = [_s(fields.get(b"d", fields.get("d"))) for _, fields in entries]
+        return epoch, int(cur_seq), texts
+
+    async def counts(self, event_id: int) -> EventCounts | None:
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=True) as pipe:
+                pipe.hmget(meta_key(event_id), "held", "sold")
+                pipe.zcard(_key(event_id, "avail"))
+                return list(await pipe.execute())
+
+        (held, sold), avail = await self._call(read)
+        if held is None:
+            return None
+        return EventCounts(available=int(avail), held=int(held), sold=int(sold))
+
+    async def set_active(self, event_id: int, active: bool, now_ms: int) -> None:
+        async def write() -> None:
+            if await self.r.exists(meta_key(event_id)):
+                await self.r.hset(meta_key(event_id), "active", 1 if active else 0)
+
+        await self._call(write)
+
+    async def drop(self, event_id: int) -> None:
+        """Forget an event's view (deleted event); it is rebuilt if the event is used again."""
+        async def write() -> None:
+            names = ["meta", "view", "avail", "rank", "label", "exp", "uheld", "hist"]
+            await self.r.delete(*(_key(event_id, n) for n in names))
+            await self.r.srem(LIVE_EVENTS, event_id)
+
+        await self._call(write)
+
+    async def exists(self, event_id: int) -> bool:
+        return bool(await self._call(lambda: self.r.exists(meta_key(event_id))))
+
+    async def minute_stats(self, event_id: int, minute: int) -> dict[str, int]:
+        raw = await self._call(lambda: self.r.hgetall(_key(event_id, f"m:{minute}")))
+        return {_s(k): int(v) for k, v in raw.items()}
+
+

@@ -1,0 +1,97 @@
+"""Token revocation (Redis denylist) and refresh-token families (PostgreSQL).
+
+* Logout puts the access token's ``jti`` on the denylist until the token would expire.
+* Banning a user, or reuse of a spent refresh token, records a "revoked before" time for the
+  user: every token issued before it is refused (``TOKEN_REVOKED``).
+* Refresh tokens rotate: each use spends the token and issues a new one of the same family;
+  presenting a spent one revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+
+from hub.errors import TokenRevoked, Unavailable
+from storage.db import Database
+from storage.models import RefreshTokenRow
+
+__all__ = ["Denylist", "RefreshStore"]
+
+
+class Denylist:
+    def __init__(self, client: aioredis.Redis, keep_seconds: int) -> None:
+        self.r = client
+        self.keep_seconds = keep_seconds  # how long a user-wide revocation must be remembered
+
+    async def deny(self, jti: str, expires_at: datetime) -> None:
+        try:
+            await self.r.set(f"deny:jti:{jti}", 1, exat=int(expires_at.timestamp()) + 1)
+        except RedisError as exc:
+            raise Unavailable() from exc
+
+    async def revoke_user(self, user_id: int, at: datetime) -> None:
+        try:
+            await self.r.set(f"deny:user:{user_id}", int(at.timestamp()), ex=self.keep_seconds)
+        except RedisError as exc:
+            raise Unavailable() from exc
+
+    async def check(self, jti: str, user_id: int, issued_at: datetime) -> None:
+        """Raises: TokenRevoked, Unavailable."""
+        try:
+            async with self.r.pipeline(transaction=False) as pipe:
+                pipe.exists(f"deny:jti:{jti}")
+                pipe.get(f"deny:user:{user_id}")
+                denied, revoked_at = await pipe.execute()
+        except RedisError as exc:
+            raise Unavailable() from exc
+        if denied or (revoked_at is not None and int(issued_at.timestamp()) <= int(revoked_at)):
+            raise TokenRevoked()
+
+
+class RefreshStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, jti: str, user_id: int, family: str, expires_at: datetime,
+                  now: datetime) -> None:
+        async with self.db.transaction() as s:
+            s.add(RefreshTokenRow(jti=jti, user_id=user_id, family_id=family,
+                                  expires_at=expires_at, created_at=now))
+
+    async def spend(self, jti: str, now: datetime) -> tuple[int, str]:
+        """Spend a refresh token; returns ``(user_id, family)``.
+
+        Raises: TokenRevoked (unknown, revoked, or already spent — the family is then revoked).
+        """
+        async with self.db.transaction() as s:
+            row = await s.scalar(select(RefreshTokenRow).where(RefreshTokenRow.jti == jti)
+                                 .with_for_update())
+            if row is None or row.revoked_at is not None:
+                raise TokenRevoked()
+            if row.used_at is not None:
+                await s.execute(update(RefreshTokenRow)
+                                .where(RefreshTokenRow.family_id == row.family_id)
+                                .values(revoked_at=now))
+                reused = True
+            else:
+                row.used_at = now
+                reused = False
+            user_id, family = row.user_id, row.family_id
+        if reused:
+            raise TokenRevoked("This refresh token was already used; its family is revoked.")
+        return user_id, family
+
+    async def revoke_family(self, family: str, now: datetime) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.family_id == family)
+                            .values(revoked_at=now))
+
+    async def revoke_user(self, user_id: int, now: datetime) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
+                                                          RefreshTokenRow.revoked_at.is_(None))
+                            .values(revoked_at=now))

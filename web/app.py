@@ -1,0 +1,52 @@
+"""The Starlette app factory; its lifespan owns every resource (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from storage.settings import Settings
+from web import routes_auth, routes_bookings, routes_events, routes_ops
+from web.context import Hub
+from web.errors import exception_handlers
+from web.ws import ws_endpoint
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI app. Settings default to the environment; ``DATABASE_URL`` and
+    ``REDIS_URL`` must be set (``evently serve`` sets them for the embedded default)."""
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub = await Hub.start(settings)
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    routes = [
+        *routes_ops.routes,
+        *routes_auth.routes,
+        *routes_events.routes,
+        *routes_bookings.routes,
+        WebSocketRoute("/ws", ws_endpoint),
+        Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
+              name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+def asgi() -> Starlette:
+    """Factory for ``uvicorn --factory web.app:asgi`` (each worker builds its own app)."""
+    return create_app()

@@ -1,0 +1,159 @@
+"""The process's resources and services, built by the app lifespan (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from hub.accounts import AccountService
+from hub.bookings import BookingService, HoldLimits
+from hub.events import EventService
+from hub.fanout import Broadcaster, user_channel
+from hub.model import Role
+from storage.db import Database
+from storage.idempotency import IdempotencyStore
+from storage.pubsub import RedisChannels, publish
+from storage.seatview import RedisSeatView
+from storage.settings import Settings
+from storage.store import PgStore
+from storage.tokens import Denylist, RefreshStore
+from web import render
+from web.security import BcryptHasher, Principal, TokenCodec
+
+__all__ = ["Hub", "RedisNotifier", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """The clock, read once per request or message and passed down (STYLE.md §3)."""
+    return datetime.now(UTC)
+
+
+_RENDER = {
+    "booking.confirmed": lambda r: {"booking": render.booking(r)},
+    "booking.cancelled": lambda r: {"booking": render.booking(r)},
+    "hold.expired": render.hold_expired,
+}
+
+
+class RedisNotifier:
+    """:class:`hub.ports.Notifier`: render a personal push and publish it on the user's
+    channel, which every hub process with a session of that user listens to."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    async def notify(self, user_id: int, kind: str, record: object) -> None:
+        body = {"type": kind, **_RENDER[kind](record)}
+        try:
+            await publish(self.client, user_channel(user_id), body)
+        except Exception:  # a lost push must not undo a committed booking
+            log.exception("could not push %s to user %d", kind, user_id)
+
+
+@dataclass
+class Hub:
+    """Everything a request handler needs, for one process."""
+
+    settings: Settings
+    db: Database
+    redis: aioredis.Redis
+    store: PgStore
+    view: RedisSeatView
+    tokens: TokenCodec
+    accounts: AccountService
+    events: EventService
+    bookings: BookingService
+    broadcaster: Broadcaster
+    channels: RedisChannels
+    idempotency: IdempotencyStore
+    denylist: Denylist
+    refresh: RefreshStore
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Hub:
+        assert settings.database_url and settings.redis_url
+        db = Database(settings.database_url, settings.db_pool_size)
+        client = aioredis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        store = PgStore(db)
+        view = RedisSeatView(client)
+        notifier = RedisNotifier(client)
+        limits = HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
+                            max_held_seats_per_user=settings.max_held_seats_per_user)
+        bookings = BookingService(store, view, notifier, limits)
+        broadcaster_ref: list[Broadcaster] = []
+        channels = RedisChannels(client, lambda ch, data: broadcaster_ref[0].dispatch(ch, data),
+                                 on_reconnect=lambda: broadcaster_ref[0].resync_all())
+        broadcaster = Broadcaster(channels)
+        broadcaster_ref.append(broadcaster)
+        hub = cls(
+            settings=settings, db=db, redis=client, store=store, view=view,
+            tokens=TokenCodec(settings.secret(), settings.access_token_ttl_seconds,
+                              settings.refresh_token_ttl_seconds),
+            accounts=AccountService(store, BcryptHasher(settings.bcrypt_rounds)),
+            events=EventService(store, view, settings.hold_ttl_seconds,
+                                settings.waitlist_offer_seconds),
+            bookings=bookings, broadcaster=broadcaster, channels=channels,
+            idempotency=IdempotencyStore(db),
+            denylist=Denylist(client, settings.refresh_token_ttl_seconds),
+            refresh=RefreshStore(db),
+        )
+        await channels.start()
+        hub.tasks.append(asyncio.create_task(hub._sweeper(), name="evently-sweeper"))
+        return hub
+
+    async def token_pair(self, user_id: int, role: Role, now: datetime,
+                         family: str | None = None) -> dict[str, Any]:
+        """A new access token and a refresh token (of ``family``, or a new family)."""
+        import secrets
+
+        access, _ = self.tokens.issue(user_id, role, now)
+        family = family or secrets.token_urlsafe(16)
+        refresh, rclaims = self.tokens.issue(user_id, role, now, kind="refresh", family=family)
+        await self.refresh.add(rclaims["jti"], user_id, family,
+                               datetime.fromtimestamp(rclaims["exp"], UTC), now)
+        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
+                "expires_in": self.tokens.access_ttl}
+
+    async def check_revoked(self, principal: Principal) -> None:
+        """Raises: TokenRevoked (logged out, banned, or a revoked refresh family)."""
+        await self.denylist.check(principal.jti, principal.id, principal.issued_at)
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.channels.stop()
+        await self.redis.aclose()
+        await self.db.close()
+
+    async def _sweeper(self) -> None:
+        """Expire holds every ``SWEEP_INTERVAL_SECONDS`` (0.2 s) and keep the views of events
+        with local subscribers present (a wiped view is rebuilt under a new epoch)."""
+        interval = self.settings.sweep_interval_seconds
+        tick = 0
+        while True:
+            await asyncio.sleep(interval)
+            tick += 1
+            try:
+                await self.bookings.sweep(utcnow())
+                if tick % 5 == 0:
+                    for event_id in list(self.broadcaster.by_event):
+                        if not await self.view.exists(event_id):
+                            await self.bookings.ensure_view(event_id, utcnow())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep failed; retrying")
+                await asyncio.sleep(1)

@@ -1,0 +1,107 @@
+"""Holds and bookings over REST: the same :class:`hub.bookings.BookingService` as ``/ws``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from web import render
+from web.auth import hub_of, require_principal
+from web.context import utcnow
+from web.errors import JSONResponse
+from web.idempotency import idempotent
+from web.params import path_id
+from web.schemas import BookIn, ConfirmIn, HoldIn, parse_body
+
+__all__ = ["routes"]
+
+
+async def create_hold(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    event_id = path_id(request, "event_id")
+    body = parse_body(HoldIn, await request.body())
+    hold = await hub_of(request).bookings.hold(principal, event_id, utcnow(),
+                                               seat_ids=body.seat_ids, qty=body.qty)
+    return JSONResponse(render.hold(hold), status_code=201)
+
+
+async def get_hold(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    hold = await hub_of(request).bookings.get_hold(principal, request.path_params["hold_id"])
+    return JSONResponse(render.hold(hold))
+
+
+async def extend_hold(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    hold = await hub_of(request).bookings.extend(principal, request.path_params["hold_id"],
+                                                 utcnow())
+    return JSONResponse(render.hold(hold))
+
+
+async def release_hold(request: Request) -> Response:
+    principal = await require_principal(request)
+    await hub_of(request).bookings.release(principal, request.path_params["hold_id"], utcnow())
+    return Response(status_code=204)
+
+
+async def confirm_hold(request: Request) -> Response:
+    principal = await require_principal(request)
+    body = parse_body(ConfirmIn, await request.body(), optional=True)
+    hub = hub_of(request)
+    hold_id = request.path_params["hold_id"]
+    guest = body.guest.model_dump() if body.guest else None
+
+    async def run() -> tuple[int, dict[str, object]]:
+        booking = await hub.bookings.confirm(principal, hold_id, utcnow(), guest)
+        return 201, render.booking(booking)
+
+    return await idempotent(request, principal, run)
+
+
+async def book(request: Request) -> Response:
+    principal = await require_principal(request)
+    event_id = path_id(request, "event_id")
+    body = parse_body(BookIn, await request.body())
+    hub = hub_of(request)
+    guest = body.guest.model_dump() if body.guest else None
+
+    async def run() -> tuple[int, dict[str, object]]:
+        booking = await hub.bookings.book(principal, event_id, utcnow(), seat_ids=body.seat_ids,
+                                          qty=body.qty, guest=guest)
+        return 201, render.booking(booking)
+
+    return await idempotent(request, principal, run)
+
+
+async def my_bookings(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    bookings = await hub_of(request).store.user_bookings(principal.id)
+    return JSONResponse([render.booking(b) for b in bookings])
+
+
+async def get_booking(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    booking = await hub_of(request).bookings.get_booking(principal,
+                                                         path_id(request, "booking_id"))
+    return JSONResponse(render.booking(booking))
+
+
+async def cancel_booking(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    booking = await hub_of(request).bookings.cancel(principal, path_id(request, "booking_id"),
+                                                    utcnow())
+    return JSONResponse(render.booking(booking))
+
+
+routes = [
+    Route("/events/{event_id}/holds", create_hold, methods=["POST"]),
+    Route("/holds/{hold_id}", get_hold, methods=["GET"]),
+    Route("/holds/{hold_id}", release_hold, methods=["DELETE"]),
+    Route("/holds/{hold_id}/extend", extend_hold, methods=["POST"]),
+    Route("/holds/{hold_id}/confirm", confirm_hold, methods=["POST"]),
+    Route("/events/{event_id}/book", book, methods=["POST"]),
+    Route("/me/bookings", my_bookings, methods=["GET"]),
+    Route("/bookings/{booking_id}", get_booking, methods=["GET"]),
+    Route("/bookings/{booking_id}", cancel_booking, methods=["DELETE"]),
+]

@@ -1,0 +1,51 @@
+"""``/events/*`` reads and ``POST /admin/events``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from hub.events import EventDraft
+from hub.seatmap import Section
+from web import render
+from web.auth import hub_of, require_principal
+from web.context import utcnow
+from web.errors import JSONResponse
+from web.params import path_id
+from web.schemas import EventIn, parse_body
+
+__all__ = ["routes"]
+
+
+async def create_event(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    body = parse_body(EventIn, await request.body())
+    draft = EventDraft(
+        name=body.name, venue=body.venue, start_time=body.start_time, end_time=body.end_time,
+        capacity=body.capacity,
+        sections=[Section(s.name, s.rows, s.seats_per_row) for s in body.seat_map.sections]
+        if body.seat_map else None,
+        hold_ttl_seconds=body.hold_ttl_seconds,
+        waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote)
+    hub = hub_of(request)
+    event = await hub.events.create(principal, draft, utcnow())
+    return JSONResponse(render.event(await hub.events.with_live_counts(event)), status_code=201)
+
+
+async def get_event(request: Request) -> JSONResponse:
+    event = await hub_of(request).events.get(path_id(request, "event_id"))
+    return JSONResponse(render.event(event))
+
+
+async def get_seats(request: Request) -> JSONResponse:
+    event_id = path_id(request, "event_id")
+    snap, seats = await hub_of(request).bookings.seats(event_id, utcnow())
+    return JSONResponse({"event_id": event_id, "epoch": snap.epoch, "seq": snap.seq,
+                         "seats": [render.seat(s) for s in seats]})
+
+
+routes = [
+    Route("/admin/events", create_event, methods=["POST"]),
+    Route("/events/{event_id}", get_event, methods=["GET"]),
+    Route("/events/{event_id}/seats", get_seats, methods=["GET"]),
+]

@@ -1,0 +1,99 @@
+"""Tokens and passwords: PyJWT HS256 with the algorithm pinned and ``exp`` required, bcrypt
+run in a worker thread so it never blocks the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bcrypt
+import jwt
+
+from hub.errors import TokenExpired, Unauthenticated
+from hub.model import Role
+
+__all__ = ["ALGORITHM", "BcryptHasher", "Principal", "TokenCodec"]
+
+ALGORITHM = "HS256"  # pinned: a token naming any other algorithm (or "none") is refused
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated actor of a request or session, from a verified access token."""
+
+    id: int
+    role: Role
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenCodec:
+    """Issues and verifies JWTs. ``access_ttl`` / ``refresh_ttl`` are seconds."""
+
+    def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
+        self.secret = secret
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
+    def issue(self, user_id: int, role: Role, now: datetime, *, kind: str = "access",
+              family: str | None = None, jti: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Returns ``(token, claims)``; claims: sub, role, typ, jti, iat, exp (+ fam)."""
+        ttl = self.access_ttl if kind == "access" else self.refresh_ttl
+        claims: dict[str, Any] = {
+            "sub": str(user_id), "role": str(role), "typ": kind,
+            "jti": jti or secrets.token_urlsafe(16),
+            "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        }
+        if family:
+            claims["fam"] = family
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM), claims
+
+    def decode(self, token: str, kind: str = "access") -> dict[str, Any]:
+        """Verify signature, algorithm, ``exp`` and type.
+
+        Raises: TokenExpired, Unauthenticated (bad, tampered, wrong type, or missing claims).
+        """
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self.secret, algorithms=[ALGORITHM],
+                options={"require": ["exp", "iat", "sub", "jti", "typ"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired() from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The token is not valid.") from exc
+        if claims.get("typ") != kind:
+            raise Unauthenticated("Wrong kind of token.")
+        return claims
+
+    def principal(self, token: str) -> Principal:
+        """An access token's principal. Raises: TokenExpired, Unauthenticated."""
+        c = self.decode(token)
+        try:
+            return Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
+                             issued_at=datetime.fromtimestamp(int(c["iat"]), UTC),
+                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC))
+        except (KeyError, ValueError) as exc:
+            raise Unauthenticated("The token is not valid.") from exc
+
+
+class BcryptHasher:
+    """:class:`hub.ports.PasswordHasher` with bcrypt (``rounds``: cost factor, 12 in
+    production), off the event loop in a thread."""
+
+    def __init__(self, rounds: int = 12) -> None:
+        self.rounds = rounds
+
+    async def hash(self, password: str) -> str:
+        salt = bcrypt.gensalt(self.rounds)
+        digest = await asyncio.to_thread(bcrypt.hashpw, password.encode(), salt)
+        return digest.decode()
+
+    async def verify(self, password: str, hashed: str) -> bool:
+        try:
+            return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed.encode())
+        except ValueError:
+            return False
