@@ -1,0 +1,149 @@
+"""Shared fixtures: real stores (cleaned before each test that uses them), real hub
+processes, and account/event factories that go through the public API."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.support.servers import HubProcess
+from tests.support.stores import TestStores, open_stores
+
+T = TypeVar("T")
+TABLES = ("email_outbox", "notifications", "waitlist_entries", "booking_seats", "bookings",
+          "idempotency_keys", "refresh_tokens", "seats", "events", "users")
+PASSWORD = "correct-horse-9"
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="session")
+def stores() -> Iterator[TestStores]:
+    s = open_stores()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+async def _clean(s: TestStores) -> None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    conn = await asyncpg.connect(s.database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    r = aioredis.Redis.from_url(s.redis_url)
+    try:
+        await r.flushdb()
+    finally:
+        await r.aclose()
+
+
+@pytest.fixture
+def clean_stores(stores: TestStores) -> TestStores:
+    """The stores, emptied (tables truncated, Redis database flushed) before the test."""
+    run_sync(_clean(stores))
+    return stores
+
+
+def hub_env(stores: TestStores, **extra: str) -> dict[str, str]:
+    return {"DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url,
+            "JWT_SECRET": "test-secret-" + "x" * 32, "BCRYPT_ROUNDS": "4",
+            "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning",
+            "EVENTLY_DATA_DIR": "/tmp/evently-test-data", **extra}
+
+
+@pytest.fixture(scope="session")
+def hub_server(stores: TestStores) -> Iterator[HubProcess]:
+    """One ``evently serve`` process for the session (``.url``, ``.ws_url``, ``.restart()``)."""
+    hub = HubProcess(hub_env(stores)).start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+@pytest.fixture(scope="session")
+def second_hub(stores: TestStores, hub_server: HubProcess) -> Iterator[HubProcess]:
+    """A second hub process on the same stores: fan-out must cross processes."""
+    hub = HubProcess(hub_env(stores)).start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+@pytest.fixture
+def hub(hub_server: HubProcess, clean_stores: TestStores) -> HubProcess:
+    """The session's hub, on freshly emptied stores."""
+    return hub_server
+
+
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(hub: HubProcess, stores: TestStores) -> Callable[..., dict[str, Any]]:
+    """``make_user(role="user") -> {id, email, password, token, role}`` through the API."""
+    def make(role: str = "user", name: str | None = None) -> dict[str, Any]:
+        email = f"user{next(_emails)}-{os.getpid()}@example.test"
+        r = httpx.post(hub.url + "/auth/signup",
+                       json={"name": name or email.split("@")[0], "email": email,
+                             "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        user_id = r.json()["id"]
+        if role != "user":
+            run_sync(_set_role(stores, user_id, role))
+        r = httpx.post(hub.url + "/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"id": user_id, "email": email, "password": PASSWORD, "role": role,
+                "token": r.json()["access_token"],
+                "refresh_token": r.json()["refresh_token"]}
+
+    return make
+
+
+async def _set_role(stores: TestStores, user_id: int, role: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(stores.database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute("UPDATE users SET role = $1 WHERE id = $2", role, user_id)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def make_event(hub: HubProcess) -> Callable[..., dict[str, Any]]:
+    """``make_event(token, **fields) -> Event`` via ``POST /admin/events`` (capacity 20)."""
+    def make(token: str, **fields: Any) -> dict[str, Any]:
+        start = datetime.now(UTC) + timedelta(days=10)
+        body = {"name": "Test Night", "venue": "Test Hall", "start_time": start.isoformat(),
+                "end_time": (start + timedelta(hours=2)).isoformat(), **fields}
+        if "capacity" not in body and "seat_map" not in body:
+            body["capacity"] = 20
+        r = httpx.post(hub.url + "/admin/events", json=body,
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    return make
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

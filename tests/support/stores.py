@@ -1,0 +1,65 @@
+"""Real PostgreSQL and Redis for the tests: ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` when set,
+else the embedded servers (the same ones ``evently serve`` uses by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["TestStores", "open_stores", "timing"]
+
+
+def timing(seconds: float) -> float:
+    """Scale a test's timing constant by ``EVENTLY_TEST_TIMING`` (default 1)."""
+    return seconds * float(os.environ.get("EVENTLY_TEST_TIMING", "1"))
+
+
+@dataclass
+class TestStores:
+    database_url: str  # postgresql+asyncpg://…/evently_test
+    redis_url: str
+    embedded: Any = None
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+async def _recreate_database(url: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def open_stores() -> TestStores:
+    """Start or connect to the stores, recreate the test database and migrate it."""
+    from storage.migrate import upgrade
+    from storage.settings import Settings
+
+    db_url, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    embedded = None
+    if not (db_url and redis_url):
+        from storage.embedded import start_embedded
+
+        embedded = start_embedded(Path(tempfile.gettempdir()) / "evently-test-stores",
+                                  database="evently_test")
+        db_url = db_url or embedded.database_url
+        redis_url = redis_url or embedded.redis_url
+    normalized = Settings(database_url=db_url).database_url
+    assert normalized
+    asyncio.run(_recreate_database(normalized))
+    upgrade(normalized)
+    return TestStores(normalized, redis_url, embedded)

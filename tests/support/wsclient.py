@@ -1,0 +1,116 @@
+"""A real WebSocket client of ``/ws`` for tests: replies by ``ref``, pushes in a queue, and a
+live seat map kept from snapshot + deltas exactly as CONTRACT §3 tells clients to."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import orjson
+import websockets
+
+__all__ = ["LiveClient"]
+
+
+class LiveClient:
+    """``await LiveClient.connect(url, token)``; ``await c.request("hold", event_id=1, qty=2)``.
+
+    ``seats[event_id]`` maps seat_id → status as this client sees it; ``resyncs`` counts
+    snapshots taken after the first. A gap in ``seq`` makes it resubscribe with ``since``.
+    """
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self._refs = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.seats: dict[int, dict[int, str]] = {}
+        self.position: dict[int, tuple[int, int]] = {}
+        self.deltas: list[dict[str, Any]] = []
+        self.snapshots = 0
+        self.gaps = 0
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, url: str, token: str | None = None,
+                      **kwargs: Any) -> LiveClient:
+        ws = await websockets.connect(url, max_size=2**24, **kwargs)
+        client = cls(ws)
+        if token:
+            await client.request("auth", token=token)
+        return client
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
+        try:
+            await self._reader
+        except (asyncio.CancelledError, Exception):
+            pass
+
+    async def send_raw(self, text: str) -> None:
+        await self.ws.send(text)
+
+    async def request(self, op: str, timeout: float = 10, **fields: Any) -> dict[str, Any]:
+        """Send ``op`` and return the ``ok`` reply's fields; an ``error`` reply is returned
+        as is (``type == "error"``) for the caller to assert on."""
+        ref = next(self._refs)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[ref] = fut
+        await self.ws.send(orjson.dumps({"op": op, "ref": ref, **fields}).decode())
+        return await asyncio.wait_for(fut, timeout)
+
+    async def subscribe(self, event_id: int, since: tuple[int, int] | None = None,
+                        ) -> dict[str, Any]:
+        extra = {} if since is None else {"since": {"epoch": since[0], "seq": since[1]}}
+        return await self.request("subscribe", event_id=event_id, **extra)
+
+    async def next_push(self, kind: str, timeout: float = 5) -> dict[str, Any]:
+        """The next push of type ``kind`` (others are skipped)."""
+        async def find() -> dict[str, Any]:
+            while True:
+                msg = await self.pushes.get()
+                if msg.get("type") == kind:
+                    return msg
+
+        return await asyncio.wait_for(find(), timeout)
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            data = orjson.loads(frame)
+            for msg in data if isinstance(data, list) else [data]:
+                self._on(msg)
+
+    def _on(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind in ("ok", "error") or (kind == "pong" and msg.get("ref") is not None):
+            fut = self._waiting.pop(msg.get("ref"), None)  # type: ignore[arg-type]
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
+            return
+        if kind == "snapshot":
+            ev = msg["event_id"]
+            self.snapshots += 1
+            m: dict[int, str] = {}
+            for status, ids in msg["seats"].items():
+                for i in ids:
+                    m[i] = status
+            self.seats[ev] = m
+            self.position[ev] = (msg["epoch"], msg["seq"])
+        elif kind == "delta":
+            ev = msg["event_id"]
+            epoch, seq = self.position.get(ev, (None, None))
+            if epoch != msg["epoch"] or seq is None or msg["seq"] != seq + 1:
+                self.gaps += 1
+                if seq is not None and msg["seq"] <= seq and epoch == msg["epoch"]:
+                    return  # an old delta: already applied
+                asyncio.ensure_future(self.subscribe(ev, (epoch, seq) if epoch else None))
+                return
+            self.deltas.append(msg)
+            for c in msg["changes"]:
+                self.seats[ev][c["seat_id"]] = c["status"]
+            self.position[ev] = (epoch, msg["seq"])
+        elif kind == "recovered":
+            pass
+        self.pushes.put_nowait(msg)

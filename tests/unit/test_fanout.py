@@ -1,0 +1,79 @@
+"""The fan-out router's ordering rules, driven without Redis (the channel driver records
+what it would subscribe to)."""
+
+import asyncio
+
+import orjson
+
+from hub.fanout import Broadcaster, Outbox, Subscription, event_channel
+
+
+class RecordingDriver:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def subscribe(self, channel: str) -> None:
+        self.calls.append(("sub", channel))
+
+    async def unsubscribe(self, channel: str) -> None:
+        self.calls.append(("unsub", channel))
+
+
+def delta(seq: int, epoch: int = 1, event_id: int = 4) -> bytes:
+    return orjson.dumps({"type": "delta", "event_id": event_id, "epoch": epoch, "seq": seq,
+                         "changes": [{"seat_id": seq, "status": "held"}]})
+
+
+def seqs(items: list[str]) -> list[int]:
+    return [orjson.loads(t)["seq"] for t in items]
+
+
+async def test_one_channel_per_event_per_process() -> None:
+    driver = RecordingDriver()
+    b = Broadcaster(driver)
+    subs = [Subscription(4, Outbox(), lambda s: None) for _ in range(3)]
+    for s in subs:
+        await b.add_subscription(s)
+    for s in subs:
+        await b.remove_subscription(s)
+    assert driver.calls == [("sub", event_channel(4)), ("unsub", event_channel(4))]
+
+
+async def test_pending_subscription_buffers_then_skips_what_the_snapshot_covers() -> None:
+    b = Broadcaster(RecordingDriver())
+    box = Outbox()
+    sub = Subscription(4, box, lambda s: None)
+    await b.add_subscription(sub)
+    for seq in (5, 6, 7):
+        b.dispatch(event_channel(4), delta(seq))
+    assert len(box) == 0
+    assert seqs(sub.activate(1, 6)) == [7]
+    b.dispatch(event_channel(4), delta(8))
+    b.dispatch(event_channel(4), delta(8))  # a duplicate is dropped
+    assert seqs(await box.take()) == [8]
+
+
+async def test_gap_or_new_epoch_asks_for_a_resync() -> None:
+    b = Broadcaster(RecordingDriver())
+    asked: list[int] = []
+    sub = Subscription(4, Outbox(), lambda s: asked.append(s.event_id))
+    await b.add_subscription(sub)
+    sub.activate(1, 10)
+    b.dispatch(event_channel(4), delta(12))
+    assert asked == [4] and sub.pending
+    sub.activate(1, 12)
+    b.dispatch(event_channel(4), delta(1, epoch=2))
+    assert asked == [4, 4]
+
+
+async def test_a_full_outbox_overflows_without_blocking_others() -> None:
+    b = Broadcaster(RecordingDriver())
+    slow, fast = Outbox(limit=2), Outbox(limit=100)
+    s1, s2 = Subscription(4, slow, lambda s: None), Subscription(4, fast, lambda s: None)
+    for s in (s1, s2):
+        await b.add_subscription(s)
+        s.activate(1, 0)
+    for seq in range(1, 6):
+        b.dispatch(event_channel(4), delta(seq))
+    assert slow.overflowed and not fast.overflowed
+    assert seqs(await asyncio.wait_for(fast.take(), 1)) == [1, 2, 3, 4, 5]
