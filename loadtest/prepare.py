@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -127,16 +128,25 @@ async def prepare(args: argparse.Namespace) -> int:
 
     limits = httpx.Limits(max_connections=args.concurrency)
     headers = {"content-type": "application/json"}
-    async with httpx.AsyncClient(
-        base_url=args.host, limits=limits, timeout=60.0, headers=headers
-    ) as client:
+    # Password hashing dominates; with LT_HOSTS it is spread over every hub.
+    bases = list(settings.hosts) or [args.host]
+    clients = [
+        httpx.AsyncClient(base_url=b, limits=limits, timeout=60.0, headers=headers) for b in bases
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        for c in clients:
+            await stack.enter_async_context(c)
+        client = clients[0]
         sem = asyncio.Semaphore(args.concurrency)
         cached_users = {u.email: u for u in (cached.users if cached else [])}
 
         async def one(i: int) -> Account:
             async with sem:
                 return await _ensure_user(
-                    client, i, cached_users.get(f"lt-{i:05d}@example.com"), args.min_ttl
+                    clients[i % len(clients)],
+                    i,
+                    cached_users.get(f"lt-{i:05d}@example.com"),
+                    args.min_ttl,
                 )
 
         t0 = time.perf_counter()
@@ -187,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, default=200, help="accounts to prepare")
     parser.add_argument("--concurrency", type=int, default=8, help="parallel signups/logins")
+    # (LT_HOSTS, when set, spreads signups/logins over those hubs; --host creates the event)
     parser.add_argument(
         "--min-ttl",
         type=float,
@@ -205,7 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="Flash Sale", help="event name")
     args = parser.parse_args(argv)
     args.host = args.host.rstrip("/")
-    return asyncio.run(prepare(args))
+    try:
+        return asyncio.run(prepare(args))
+    except (RuntimeError, httpx.HTTPError) as exc:
+        print(f"prepare: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -167,6 +167,7 @@ def check_ledger(
     """Checks 3."""
     cancelled = {int(r["booking_id"]) for r in records if r["kind"] == "cancelled"}
     told: Counter[int] = Counter()
+    first_told: dict[int, list[int]] = {}
     seat_owner: dict[int, int] = {}
     via: Counter[str] = Counter()
     for rec in records:
@@ -178,8 +179,17 @@ def check_ledger(
         bid = int(rec["booking_id"])
         told[bid] += 1
         via[rec.get("via", "?")] += 1
+        seats_told = sorted(rec.get("seat_ids", []))
         if told[bid] > 1:
-            continue  # an idempotent retry may legitimately repeat the same booking
+            # An idempotent retry may repeat a booking, but never with other seats.
+            if seats_told != first_told[bid]:
+                report.violation(
+                    "seat-mismatch",
+                    f"booking {bid} confirmed to clients with seats {first_told[bid]} "
+                    f"and {seats_told}",
+                )
+            continue
+        first_told[bid] = seats_told
         server = by_id.get(bid)
         if server is None:
             report.violation("lost-booking", f"booking {bid} ({rec.get('email')}) not on server")
