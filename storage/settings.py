@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     ws_outbox_limit: int = Field(1024, ge=8)
     sweep_interval_seconds: float = Field(0.2, gt=0)
     db_pool_size: int = Field(10, ge=1)
+    redis_pool_size: int = Field(64, ge=2)
 
     @field_validator("database_url")
     @classmethod

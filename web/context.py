@@ -81,7 +81,11 @@ class Hub:
     async def start(cls, settings: Settings) -> Hub:
         assert settings.database_url and settings.redis_url
         db = Database(settings.database_url, settings.db_pool_size)
-        client = aioredis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        # A blocking pool: under a burst, commands wait for a connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=settings.redis_pool_size, timeout=5,
+            health_check_interval=30)
+        client = aioredis.Redis(connection_pool=pool)
         store = PgStore(db)
         view = RedisSeatView(client)
         notifier = RedisNotifier(client)

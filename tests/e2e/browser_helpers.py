@@ -39,12 +39,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Every timeout in these tests is multiplied by this (slow CI machines set it to 2 or 3).
-TIME_SCALE = float(os.environ.get("EVENTLY_TEST_TIME_SCALE", "1"))
+# Every timeout in these tests is multiplied by this (slow CI machines set it to 2 or 3),
+# the same variable as tests/support/stores.py uses.
+TIME_SCALE = float(os.environ.get("EVENTLY_TEST_TIMING", "1"))
 
 
 def ms(seconds: float) -> float:
-    """Seconds → Playwright milliseconds, scaled by EVENTLY_TEST_TIME_SCALE."""
+    """Seconds → Playwright milliseconds, scaled by EVENTLY_TEST_TIMING."""
     return seconds * 1000 * TIME_SCALE
 
 
@@ -104,13 +105,22 @@ class UiSession:
     contexts: list[BrowserContext] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
 
-    def page(self, label: str, token: str | None = None, *, phone: bool = False) -> Page:
+    def page(
+        self,
+        label: str,
+        token: str | None = None,
+        *,
+        refresh_token: str | None = None,
+        phone: bool = False,
+    ) -> Page:
         """A fresh context (own storage, own WebSocket); signed in when `token` is given."""
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
         context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
         self.contexts.append(context)
         if token:
-            saved = json.dumps({"access_token": token, "refresh_token": None, "expires_at": None})
+            saved = json.dumps(
+                {"access_token": token, "refresh_token": refresh_token, "expires_at": None}
+            )
             # Only when absent, so a token the page refreshed itself survives a reload.
             script = (
                 "if (!localStorage.getItem('evently.auth'))"

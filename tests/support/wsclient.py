@@ -38,7 +38,10 @@ class LiveClient:
         ws = await websockets.connect(url, max_size=2**24, **kwargs)
         client = cls(ws)
         if token:
-            await client.request("auth", token=token)
+            reply = await client.request("auth", token=token)
+            if reply["type"] != "ok":
+                await client.close()
+                raise AssertionError(f"auth failed: {reply}")
         return client
 
     async def close(self) -> None:
