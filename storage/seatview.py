@@ -38,7 +38,7 @@ from hub.errors import (
     ValidationFailed,
     error_for_code,
 )
-from hub.model import Hold
+from hub.model import Hold, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
 
 __all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key"]
@@ -84,7 +84,7 @@ class RedisSeatView:
     """
 
     SCRIPTS = ("hold", "get_hold", "extend", "release", "confirm_begin", "confirm_abort",
-               "confirm_finish", "free", "sweep", "load", "reconcile")
+               "confirm_finish", "free", "sweep", "load", "reconcile", "add_seats")
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
@@ -187,6 +187,18 @@ class RedisSeatView:
         reply = await self._run("load", source.event_id, args)
         await self._call(lambda: self.r.sadd(LIVE_EVENTS, source.event_id))
         return _s(reply[0]) == "OK"
+
+    async def add_seats(self, event_id: int, seats: list[Seat], now_ms: int) -> int:
+        """New seats join the view as available (one delta); returns how many were new.
+        A missing view needs nothing: it is built with every seat when next used."""
+        args: list[Any] = [event_id, now_ms]
+        for seat in seats:
+            args += [seat.id, seat.rank, seat.label]
+        try:
+            reply = await self._run("add_seats", event_id, args)
+        except ViewMissing:
+            return 0
+        return int(_s(reply[1]))
 
     async def reconcile(self, event_id: int, sold_ids: list[int], now_ms: int) -> int:
         reply = await self._run("reconcile", event_id, [event_id, now_ms, *sold_ids])

@@ -110,8 +110,25 @@ class Hub:
             refresh=RefreshStore(db),
         )
         await channels.start()
+        await hub._reconcile_on_start()
         hub.tasks.append(asyncio.create_task(hub._sweeper(), name="evently-sweeper"))
         return hub
+
+    async def _reconcile_on_start(self) -> None:
+        """Repair every loaded view from PostgreSQL (a crash between a commit and its view
+        update is healed here; DESIGN invariant 3)."""
+        now = utcnow()
+        for event_id in await self.view.live_events():
+            try:
+                await self.bookings.reconcile(event_id, now)
+            except Exception:
+                log.exception("start-up reconciliation of event %d failed", event_id)
+
+    async def seats_freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
+        """Seats became available (cancel, release, expiry, capacity increase): the waitlist
+        is offered them. Every path that frees seats calls this."""
+        if self.bookings.on_freed is not None:
+            await self.bookings.on_freed(event_id, seat_ids, now)
 
     async def token_pair(self, user_id: int, role: Role, now: datetime,
                          family: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,16 @@
+-- New seats (a capacity increase) join the view as available, announced in one delta.
+-- ARGV: 1 event_id, 2 now_ms, then triples (seat_id, rank, label)
+if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
+local changes = {}
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  if redis.call('HSETNX', VIEW, id, 'a') == 1 then
+    redis.call('HSET', RANK, id, ARGV[i + 1])
+    redis.call('HSET', LABEL, id, ARGV[i + 2])
+    redis.call('ZADD', AVAIL, ARGV[i + 1], id)
+    changes[#changes + 1] = {id, 'available'}
+  end
+end
+redis.call('HINCRBY', META, 'cap', #changes)
+emit(ARGV[1], changes, tonumber(ARGV[2]))
+return {'OK', tostring(#changes)}
