@@ -44,7 +44,7 @@ async def test_holds_appear_live_on_the_other_process(hub: Any, second_hub: Any,
                                                       make_user: Any, make_event: Any) -> None:
     org = make_user("organizer")
     ev = make_event(org["token"], capacity=12)
-    a, b = make_user(), make_user()
+    a = make_user()
     ca = await LiveClient.connect(hub.ws_url, a["token"])
     cb = await LiveClient.connect(second_hub.ws_url)  # watching needs no account
     try:

@@ -47,7 +47,7 @@ class HubProcess:
     def start(self, timeout: float = 60) -> HubProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()
-        self._log = log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = log = open(self.log_path, "ab")  # closed in stop()
         cmd = [sys.executable, "-m", "web.cli", "serve", "--port", str(self.port),
                "--workers", str(self.workers)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env},

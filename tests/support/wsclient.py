@@ -31,6 +31,7 @@ class LiveClient:
         self.snapshots = 0
         self.gaps = 0
         self._reader = asyncio.create_task(self._read())
+        self._background: set[asyncio.Task[Any]] = set()
 
     @classmethod
     async def connect(cls, url: str, token: str | None = None,
@@ -108,7 +109,9 @@ class LiveClient:
                 self.gaps += 1
                 if seq is not None and msg["seq"] <= seq and epoch == msg["epoch"]:
                     return  # an old delta: already applied
-                asyncio.ensure_future(self.subscribe(ev, (epoch, seq) if epoch else None))
+                task = asyncio.create_task(self.subscribe(ev, (epoch, seq) if epoch else None))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
                 return
             self.deltas.append(msg)
             for c in msg["changes"]:
