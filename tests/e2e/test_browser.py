@@ -32,8 +32,14 @@ COUNTDOWN = re.compile(r"^\d+:\d\d$")  # m:ss
 LIVE_WITHIN = 1.0  # seconds for a change by one person to reach another's screen
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="module")
+def browser(hub_server) -> Iterator[Browser]:
+    """Chromium for this module only.
+
+    Playwright's sync API keeps an event loop marked running in this thread while it is
+    started, so the hub (whose set-up calls asyncio.run) must start first, and it must stop
+    before other modules' asyncio tests run.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
     with sync_playwright() as p:
