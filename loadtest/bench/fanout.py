@@ -44,6 +44,7 @@ from loadtest.bench.common import (
     ratio,
     summarize_ms,
 )
+from loadtest.bench.wsrpc import open_rpc
 from loadtest.config import load_settings
 from loadtest.wsclient import ws_url
 
@@ -126,31 +127,6 @@ def subscriber_process(url: str, event_id: int, count: int, pipe: Any, connect_p
 # -- drivers -----------------------------------------------------------------------------------
 
 
-class _Rpc:
-    """Request/reply by ``ref`` over one asyncio WebSocket (pushes are ignored)."""
-
-    def __init__(self, ws: Any):
-        self.ws = ws
-        self.refs = 0
-        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        async for raw in self.ws:
-            data = orjson.loads(raw)
-            for msg in data if isinstance(data, list) else (data,):
-                fut = self.waiting.pop(msg.get("ref"), None) if "ref" in msg else None
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
-
-    async def call(self, op: str, **fields: Any) -> dict[str, Any]:
-        self.refs += 1
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self.waiting[self.refs] = fut
-        await self.ws.send(orjson.dumps({"op": op, "ref": self.refs, **fields}))
-        return await asyncio.wait_for(fut, 30)
-
-
 async def _drive(
     target: str,
     url: str,
@@ -166,42 +142,38 @@ async def _drive(
     Returns:
         (deltas published, first publish as epoch ms, driver errors).
     """
-    headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with connect(url, compression=None, additional_headers=headers, ping_interval=None) as ws:
-        rpc = _Rpc(ws)
-        published = errors = 0
-        first = time.time() * 1000.0
-        end = time.monotonic() + duration
-        interval = lanes / rate if rate > 0 else 0.0
+    rpc = await open_rpc(url, token)
+    published = errors = 0
+    first = time.time() * 1000.0
+    end = time.monotonic() + duration
+    interval = lanes / rate if rate > 0 else 0.0
 
-        async def lane(seat: int, offset: float) -> None:
-            nonlocal published, errors
-            next_at = time.monotonic() + offset
-            while time.monotonic() < end:
-                if interval:
-                    await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-                    next_at += interval
-                if target == "raw":
-                    reply = await rpc.call(
-                        "publish", event_id=event_id, seat_id=seat, status="held"
-                    )
-                    published += reply.get("type") == "ok"
-                    continue
-                reply = await rpc.call("hold", event_id=event_id, seat_ids=[seat])
-                if reply.get("type") != "ok":
-                    errors += 1
-                    await asyncio.sleep(0.05)
-                    continue
-                published += 1
-                if interval:
-                    await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-                    next_at += interval
-                reply = await rpc.call("release", hold_id=reply["hold_id"])
+    async def lane(seat: int, offset: float) -> None:
+        nonlocal published, errors
+        next_at = time.monotonic() + offset
+        while time.monotonic() < end:
+            if interval:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
+            if target == "raw":
+                reply = await rpc.call("publish", event_id=event_id, seat_id=seat, status="held")
                 published += reply.get("type") == "ok"
+                continue
+            reply = await rpc.call("hold", event_id=event_id, seat_ids=[seat])
+            if reply.get("type") != "ok":
+                errors += 1
+                await asyncio.sleep(0.05)
+                continue
+            published += 1
+            if interval:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
+            reply = await rpc.call("release", hold_id=reply["hold_id"])
+            published += reply.get("type") == "ok"
 
-        await asyncio.gather(*(lane(s, i * interval / lanes) for i, s in enumerate(seats[:lanes])))
-        rpc.reader.cancel()
-        return published, first, errors
+    await asyncio.gather(*(lane(s, i * interval / lanes) for i, s in enumerate(seats[:lanes])))
+    await rpc.close()
+    return published, first, errors
 
 
 # -- orchestration -----------------------------------------------------------------------------

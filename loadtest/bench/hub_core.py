@@ -26,14 +26,22 @@ import websockets
 from loadtest.bench.common import raise_nofile, summarize_ms
 
 
-async def _subscriber(url: str, event_id: int, lags: list[float], ready: asyncio.Event,
-                      counter: list[int], total: int, stop: asyncio.Event) -> None:
+async def _subscriber(
+    url: str,
+    event_id: int,
+    lags: list[float],
+    ready: asyncio.Event,
+    counter: list[int],
+    total: int,
+    stop: asyncio.Event,
+) -> None:
     async with websockets.connect(url, max_size=2**24) as ws:
         await ws.send(orjson.dumps({"op": "subscribe", "event_id": event_id, "ref": 1}))
         while True:
             msgs = orjson.loads(await ws.recv())
-            if any(m.get("type") == "snapshot" for m in (msgs if isinstance(msgs, list)
-                                                        else [msgs])):
+            if any(
+                m.get("type") == "snapshot" for m in (msgs if isinstance(msgs, list) else [msgs])
+            ):
                 break
         counter[0] += 1
         if counter[0] == total:
@@ -54,21 +62,35 @@ async def run(hubs: list[str], email: str, password: str, subscribers: int, hold
     raise_nofile(subscribers * 2 + 256)
     base = hubs[0]
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        token = (await http.post("/auth/login", json={"email": email, "password": password})
-                 ).json()["access_token"]
+        token = (
+            await http.post("/auth/login", json={"email": email, "password": password})
+        ).json()["access_token"]
         start = datetime.now(UTC) + timedelta(days=30)
-        ev = (await http.post("/admin/events", headers={"Authorization": f"Bearer {token}"},
-                              json={"name": "bench", "venue": "bench",
-                                    "start_time": start.isoformat(),
-                                    "end_time": (start + timedelta(hours=1)).isoformat(),
-                                    "capacity": 500})).json()
+        ev = (
+            await http.post(
+                "/admin/events",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "name": "bench",
+                    "venue": "bench",
+                    "start_time": start.isoformat(),
+                    "end_time": (start + timedelta(hours=1)).isoformat(),
+                    "capacity": 500,
+                },
+            )
+        ).json()
     ws_urls = [h.replace("http://", "ws://") + "/ws" for h in hubs]
     lags: list[float] = []
     ready, stop = asyncio.Event(), asyncio.Event()
     counter = [0]
-    subs = [asyncio.create_task(_subscriber(ws_urls[i % len(ws_urls)], ev["id"], lags, ready,
-                                            counter, subscribers, stop))
-            for i in range(subscribers)]
+    subs = [
+        asyncio.create_task(
+            _subscriber(
+                ws_urls[i % len(ws_urls)], ev["id"], lags, ready, counter, subscribers, stop
+            )
+        )
+        for i in range(subscribers)
+    ]
     await asyncio.wait_for(ready.wait(), 120)
     rtts: list[float] = []
     async with websockets.connect(ws_urls[0]) as ws:
@@ -95,13 +117,19 @@ async def run(hubs: list[str], email: str, password: str, subscribers: int, hold
     stop.set()
     await asyncio.gather(*subs, return_exceptions=True)
     h, f = summarize_ms(rtts), summarize_ms(lags)
-    print(f"hubs={len(hubs)} subscribers={subscribers} holds={holds} "
-          f"({2 * holds / elapsed:.0f} deltas/s published)")
-    print(f"hold round trip over /ws (ms): p50 {h['p50']:.2f}  p90 {h['p90']:.2f}  "
-          f"p99 {h['p99']:.2f}  max {h['max']:.2f}  (n={int(h['n'])})")
-    print(f"delta fan-out lag (ms):        p50 {f['p50']:.2f}  p90 {f['p90']:.2f}  "
-          f"p99 {f['p99']:.2f}  max {f['max']:.2f}  (n={int(f['n'])}, "
-          f"expected {2 * holds * subscribers})")
+    print(
+        f"hubs={len(hubs)} subscribers={subscribers} holds={holds} "
+        f"({2 * holds / elapsed:.0f} deltas/s published)"
+    )
+    print(
+        f"hold round trip over /ws (ms): p50 {h['p50']:.2f}  p90 {h['p90']:.2f}  "
+        f"p99 {h['p99']:.2f}  max {h['max']:.2f}  (n={int(h['n'])})"
+    )
+    print(
+        f"delta fan-out lag (ms):        p50 {f['p50']:.2f}  p90 {f['p90']:.2f}  "
+        f"p99 {f['p99']:.2f}  max {f['max']:.2f}  (n={int(f['n'])}, "
+        f"expected {2 * holds * subscribers})"
+    )
 
 
 def main() -> None:
