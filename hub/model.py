@@ -164,6 +164,7 @@ class Hold:
     created_at: datetime
     expires_at: datetime
     fence: int = 0
+    entry_id: int = 0  # the waitlist entry this hold was offered to (0: a buyer's own hold)
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ class SweptHold:
     user_id: int
     seat_ids: list[int]
     needs_repair: bool = False
+    entry_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,13 @@ Key layout (every key of event 42 carries the hash tag ``{e:42}``, DESIGN invari
 
 ==============================  =========  ==================================================
 ``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap
-``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>``
+``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>`` | ``r``
 ``ev:{e:42}:avail``             zset       available seat ids scored by rank (best first)
 ``ev:{e:42}:rank`` / ``label``  hash       seat_id → rank / label
 ``ev:{e:42}:exp``               zset       hold token → lease end (epoch ms): the expiry index
 ``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
 ``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
+``ev:{e:42}:pool``              set        freed seats kept for the waitlist (view ``r``)
 ``ev:{e:42}:hist``              stream     the last ~2,000 deltas, id ``<seq>-0``
 ``ev:{e:42}:m:<minute>``        hash       holds / bookings / expiries counted per minute
 ``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages
@@ -84,7 +85,8 @@ class RedisSeatView:
     """
 
     SCRIPTS = ("hold", "get_hold", "extend", "release", "confirm_begin", "confirm_abort",
-               "confirm_finish", "free", "sweep", "load", "reconcile", "add_seats")
+               "confirm_finish", "free", "sweep", "load", "reconcile", "add_seats", "offer",
+               "waiting")
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
@@ -129,8 +131,10 @@ class RedisSeatView:
     @staticmethod
     def _hold(event_id: int, reply: list[Any]) -> Hold:
         _, tok, user, created, expires, fence, epoch, seats, labels = (_s(x) for x in reply[:9])
+        entry = _s(reply[9]) if len(reply) > 9 else "0"
         seat_ids = _ids(seats)
         return Hold(
+            entry_id=int(entry or 0),
             hold_id=f"{event_id}.{tok}", event_id=event_id, user_id=int(user),
             seat_ids=seat_ids, labels=labels.split("\n") if seat_ids else [],
             created_at=_ms_to_dt(int(created)), expires_at=_ms_to_dt(int(expires)),
@@ -188,6 +192,36 @@ class RedisSeatView:
         await self._call(lambda: self.r.sadd(LIVE_EVENTS, source.event_id))
         return _s(reply[0]) == "OK"
 
+    async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
+                    qty: int, entry_id: int) -> Hold:
+        """A hold of ``qty`` seats for a waitlist entry's user (pool first, then the best
+        available). Raises: NotEnoughSeats, EventInactive, ViewMissing."""
+        reply = await self._run("offer", event_id, [event_id, user_id, token, now_ms, ttl_ms,
+                                                    qty, entry_id])
+        return self._hold(event_id, reply)
+
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
+        """Record the number of waiting entries; pooled seats go public. Returns how many."""
+        try:
+            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting])
+        except ViewMissing:
+            return 0
+        return int(_s(reply[1]))
+
+    async def free_count(self, event_id: int) -> int:
+        """Seats a waitlist offer could take now: pooled + available."""
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=True) as pipe:
+                pipe.scard(_key(event_id, "pool"))
+                pipe.zcard(_key(event_id, "avail"))
+                pipe.exists(meta_key(event_id))
+                return list(await pipe.execute())
+
+        pooled, avail, exists = await self._call(read)
+        if not exists:
+            raise ViewMissing(event_id)
+        return int(pooled) + int(avail)
+
     async def add_seats(self, event_id: int, seats: list[Seat], now_ms: int) -> int:
         """New seats join the view as available (one delta); returns how many were new.
         A missing view needs nothing: it is built with every seat when next used."""
@@ -208,10 +242,10 @@ class RedisSeatView:
         reply = await self._run("sweep", event_id, [event_id, now_ms, SWEEP_BATCH])
         out = []
         for i in range(1, len(reply), 5):
-            tok, user, freed, repair, _entry = (_s(x) for x in reply[i:i + 5])
+            tok, user, freed, repair, entry = (_s(x) for x in reply[i:i + 5])
             out.append(SweptHold(hold_id=f"{event_id}.{tok}", event_id=event_id,
                                  user_id=int(user), seat_ids=_ids(freed),
-                                 needs_repair=repair == "1"))
+                                 needs_repair=repair == "1", entry_id=int(entry or 0)))
         return out
 
     async def live_events(self) -> list[int]:
@@ -238,7 +272,8 @@ class RedisSeatView:
                 sold.append(seat)
             else:
                 held.append(seat)
-                held_by[seat] = f"{event_id}.{state[2:]}"
+                if state.startswith("h:"):
+                    held_by[seat] = f"{event_id}.{state[2:]}"
         return Snapshot(event_id, int(epoch), int(seq), sorted(available), sorted(held),
                         sorted(sold), held_by)
 
@@ -289,7 +324,7 @@ class RedisSeatView:
     async def drop(self, event_id: int) -> None:
         """Forget an event's view (deleted event); it is rebuilt if the event is used again."""
         async def write() -> None:
-            names = ["meta", "view", "avail", "rank", "label", "exp", "uheld", "hist"]
+            names = ["meta", "view", "avail", "rank", "label", "exp", "uheld", "hist", "pool"]
             await self.r.delete(*(_key(event_id, n) for n in names))
             await self.r.srem(LIVE_EVENTS, event_id)
 

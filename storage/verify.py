@@ -6,6 +6,7 @@ the Redis view of any event whose view disagrees with PostgreSQL (invariant 3's 
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -27,7 +28,8 @@ async def check_postgres(db: Database, event_id: int | None) -> list[str]:
     problems: list[str] = []
     async with db.engine.connect() as conn:
         rows = (await conn.execute(text(f"""
-            SELECT bs.seat_id, count(*) FROM booking_seats bs JOIN bookings b ON b.id = bs.booking_id
+            SELECT bs.seat_id, count(*) FROM booking_seats bs
+            JOIN bookings b ON b.id = bs.booking_id
             WHERE bs.active {where} GROUP BY bs.seat_id HAVING count(*) > 1"""))).all()
         problems += [f"invariant 1: seat {r[0]} is in {r[1]} confirmed bookings" for r in rows]
         rows = (await conn.execute(text(f"""
@@ -90,7 +92,11 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
         out.append(f"invariant 5: event {event_id} available index differs from the view "
                    f"({len(avail)} vs {len(avail_view)})")
     held_view = {s: v[2:] for s, v in view.items() if v.startswith("h:")}
-    if int(meta.get("held", 0)) != len(held_view) or int(meta.get("sold", 0)) != len(sold_view):
+    pooled = {s for s, v in view.items() if v == "r"}
+    pool = {int(_s(m)) for m in await r.smembers(p + "pool")}
+    if pool != pooled:
+        out.append(f"invariant 5: event {event_id} waitlist pool differs from the view")
+    if int(meta.get("held", 0)) != len(held_view) + len(pooled) or int(meta.get("sold", 0)) != len(sold_view):
         out.append(f"invariant 5: event {event_id} counters held={meta.get('held')} "
                    f"sold={meta.get('sold')} but the view has {len(held_view)} / {len(sold_view)}")
     expiries = {_s(t): int(float(sc)) for t, sc in
@@ -117,7 +123,7 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
                    f"{_s(last[0][0])}")
     entries = await r.xrange(p + "hist", "-", "+")
     seqs = [int(_s(i).split("-")[0]) for i, _ in entries]
-    if any(b != a + 1 for a, b in zip(seqs, seqs[1:], strict=False)):
+    if any(b != a + 1 for a, b in itertools.pairwise(seqs)):
         out.append(f"invariant 4: event {event_id} history has a gap in seq")
     return out
 

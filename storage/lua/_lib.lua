@@ -6,6 +6,7 @@ local P = string.sub(META, 1, -5)            -- "ev:{e:ID}:"
 local CHANNEL = string.sub(META, 1, -6)      -- "ev:{e:ID}"
 local VIEW, AVAIL, RANK, LABEL = P .. 'view', P .. 'avail', P .. 'rank', P .. 'label'
 local EXP, UHELD, HIST = P .. 'exp', P .. 'uheld', P .. 'hist'
+local POOL = P .. 'pool'                     -- freed seats kept for the waitlist
 local HIST_MAX = 2000                        -- deltas kept for `since` recovery
 local LEASE_GRACE_MS = 300000                -- a hold key outlives its lease by this much
 
@@ -43,6 +44,42 @@ local function split(csv)
   return out
 end
 
+-- A seat becomes free: while anyone waits (meta 'wl' > 0) it goes to the waitlist pool and
+-- stays unavailable to the public ('r', shown as held); otherwise it is available.
+-- `was_held`: the seat counted in meta 'held' before. Returns the public status.
+local function give_back(s, was_held)
+  if tonumber(redis.call('HGET', META, 'wl') or '0') > 0 then
+    redis.call('HSET', VIEW, s, 'r')
+    redis.call('SADD', POOL, s)
+    if not was_held then redis.call('HINCRBY', META, 'held', 1) end
+    return 'held'
+  end
+  redis.call('HSET', VIEW, s, 'a')
+  redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
+  if was_held then redis.call('HINCRBY', META, 'held', -1) end
+  return 'available'
+end
+
+-- The best `qty` available seats: the first run of `qty` side by side (ranks of neighbours in
+-- a row are consecutive) among the best SCAN_LIMIT, else the best `qty` even if apart.
+-- Cost O(log n + min(n, SCAN_LIMIT)).
+local function pick_best(qty)
+  local SCAN_LIMIT, WINDOW = 4096, 256
+  local run, last, start = {}, nil, 0
+  while start < SCAN_LIMIT do
+    local chunk = redis.call('ZRANGE', AVAIL, start, start + WINDOW - 1, 'WITHSCORES')
+    if #chunk == 0 then break end
+    for i = 1, #chunk, 2 do
+      local r = tonumber(chunk[i + 1])
+      if last ~= nil and r == last + 1 then run[#run + 1] = chunk[i] else run = {chunk[i]} end
+      last = r
+      if #run == qty then return run end
+    end
+    start = start + WINDOW
+  end
+  return redis.call('ZRANGE', AVAIL, 0, qty - 1)
+end
+
 -- Give back the seats a hold still has in the view; end the hold's bookkeeping.
 -- Returns the list of seat ids made available; appends {id,'available'} to `changes`.
 local function end_hold(tok, user, seats, changes)
@@ -50,13 +87,11 @@ local function end_hold(tok, user, seats, changes)
   local freed = {}
   for _, s in ipairs(seats) do
     if redis.call('HGET', VIEW, s) == marker then
-      redis.call('HSET', VIEW, s, 'a')
-      redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
+      local status = give_back(s, true)
       freed[#freed + 1] = s
-      changes[#changes + 1] = {s, 'available'}
+      if status ~= 'held' then changes[#changes + 1] = {s, status} end
     end
   end
-  if #freed > 0 then redis.call('HINCRBY', META, 'held', -#freed) end
   if user and user ~= '0' then
     local left = redis.call('HINCRBY', UHELD, user, -#seats)
     if left <= 0 then redis.call('HDEL', UHELD, user) end
@@ -76,11 +111,11 @@ local function seats_by_marker(tok)
   return out
 end
 
-local function hold_reply(tok, h_user, created, expires, fence, epoch, seats_csv)
+local function hold_reply(tok, h_user, created, expires, fence, epoch, seats_csv, entry)
   local seats = split(seats_csv)
   local labels = {}
   if #seats > 0 then labels = redis.call('HMGET', LABEL, unpack(seats)) end
   for i = 1, #labels do labels[i] = labels[i] or '' end
   return {'OK', tok, h_user, tostring(created), tostring(expires), tostring(fence),
-          tostring(epoch), seats_csv, table.concat(labels, '\n')}
+          tostring(epoch), seats_csv, table.concat(labels, '\n'), tostring(entry or '0')}
 end

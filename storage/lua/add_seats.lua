@@ -4,11 +4,10 @@ if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
 local changes = {}
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
-  if redis.call('HSETNX', VIEW, id, 'a') == 1 then
+  if redis.call('HEXISTS', VIEW, id) == 0 then
     redis.call('HSET', RANK, id, ARGV[i + 1])
     redis.call('HSET', LABEL, id, ARGV[i + 2])
-    redis.call('ZADD', AVAIL, ARGV[i + 1], id)
-    changes[#changes + 1] = {id, 'available'}
+    changes[#changes + 1] = {id, give_back(id, false)}
   end
 end
 redis.call('HINCRBY', META, 'cap', #changes)

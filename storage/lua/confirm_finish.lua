@@ -8,7 +8,10 @@ for i = 4, #ARGV do
   local v = redis.call('HGET', VIEW, s)
   if v and v ~= 's' then
     if v == 'a' then redis.call('ZREM', AVAIL, s)
-    else redis.call('HINCRBY', META, 'held', -1) end
+    else
+      redis.call('HINCRBY', META, 'held', -1)
+      if v == 'r' then redis.call('SREM', POOL, s) end
+    end
     redis.call('HSET', VIEW, s, 's')
     sold = sold + 1
     changes[#changes + 1] = {s, 'sold'}

@@ -2,7 +2,7 @@
 -- ARGV: 1 token, 2 user_id, 3 now_ms, 4 ttl_ms (0: the event's), 5 lifetime_ms
 local tok, user, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local hk = hold_key(tok)
-local h = redis.call('HMGET', hk, 'user', 'created', 'expires', 'fence', 'epoch', 'seats', 'state')
+local h = redis.call('HMGET', hk, 'user', 'created', 'expires', 'fence', 'epoch', 'seats', 'state', 'entry')
 if not h[1] then return {'ERR', 'HOLD_EXPIRED'} end
 if h[1] ~= user then return {'ERR', 'FORBIDDEN'} end
 local expires = tonumber(h[3])
@@ -16,4 +16,4 @@ if new < expires then new = expires end
 redis.call('HSET', hk, 'expires', new)
 redis.call('ZADD', EXP, new, tok)
 redis.call('PEXPIREAT', hk, new + LEASE_GRACE_MS)
-return hold_reply(tok, h[1], h[2], new, h[4], h[5], h[6])
+return hold_reply(tok, h[1], h[2], new, h[4], h[5], h[6], h[8])

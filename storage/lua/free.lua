@@ -4,10 +4,8 @@ local changes, freed = {}, {}
 for i = 3, #ARGV do
   local s = ARGV[i]
   if redis.call('HGET', VIEW, s) == 's' then
-    redis.call('HSET', VIEW, s, 'a')
-    redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
     freed[#freed + 1] = s
-    changes[#changes + 1] = {s, 'available'}
+    changes[#changes + 1] = {s, give_back(s, false)}
   end
 end
 redis.call('HINCRBY', META, 'sold', -#freed)

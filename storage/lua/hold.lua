@@ -29,23 +29,7 @@ else
   local avail = redis.call('ZCARD', AVAIL)
   if avail == 0 then return {'ERR', 'SOLD_OUT'} end
   if avail < qty then return {'ERR', 'NOT_ENOUGH_SEATS', tostring(avail)} end
-  -- Best seats side by side: walk available seats best-first (ranks of neighbours in a row
-  -- are consecutive) and take the first run of `qty`. The walk is bounded (SCAN_LIMIT), so
-  -- the cost is O(log n + min(n, SCAN_LIMIT)); past it, or with no such run, the best `qty`.
-  local SCAN_LIMIT, WINDOW = 4096, 256
-  local run, last, start = {}, nil, 0
-  while start < SCAN_LIMIT and #seats == 0 do
-    local chunk = redis.call('ZRANGE', AVAIL, start, start + WINDOW - 1, 'WITHSCORES')
-    if #chunk == 0 then break end
-    for i = 1, #chunk, 2 do
-      local r = tonumber(chunk[i + 1])
-      if last ~= nil and r == last + 1 then run[#run + 1] = chunk[i] else run = {chunk[i]} end
-      last = r
-      if #run == qty then seats = run break end
-    end
-    start = start + WINDOW
-  end
-  if #seats == 0 then seats = redis.call('ZRANGE', AVAIL, 0, qty - 1) end
+  seats = pick_best(qty)
 end
 
 local counter = redis.call('HINCRBY', META, 'fence', 1)
@@ -67,4 +51,4 @@ redis.call('HINCRBY', UHELD, user, #seats)
 redis.call('HINCRBY', META, 'held', #seats)
 tally(now, 'holds', 1)
 emit(event_id, changes, now)
-return hold_reply(tok, user, now, expires, counter, m[3], csv)
+return hold_reply(tok, user, now, expires, counter, m[3], csv, ARGV[9])

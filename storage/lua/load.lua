@@ -1,9 +1,9 @@
 -- Build an event's view from PostgreSQL under a new epoch, unless one exists already.
--- ARGV: 1 event_id, 2 epoch, 3 active (1/0), 4 ttl_ms, 5 n_seats,
+-- ARGV: 1 event_id, 2 epoch, 3 active (1/0), 4 ttl_ms, 5 n_seats, (wl: set afterwards)
 --       then n_seats triples (seat_id, rank, label), then sold seat ids.
 -- Reply: {'OK', epoch} when built; {'EXISTS', epoch} when another process was first.
 if redis.call('EXISTS', META) == 1 then return {'EXISTS', redis.call('HGET', META, 'epoch')} end
-redis.call('DEL', VIEW, AVAIL, RANK, LABEL, EXP, UHELD, HIST)
+redis.call('DEL', VIEW, AVAIL, RANK, LABEL, EXP, UHELD, HIST, POOL)
 local n = tonumber(ARGV[5])
 local sold = {}
 for i = 6 + 3 * n, #ARGV do sold[ARGV[i]] = true end

@@ -25,9 +25,15 @@ class TestStores:
     redis_url: str
     embedded: Any = None
 
+    data_dir: Path | None = None
+
     def close(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
+        if self.data_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 async def _recreate_database(url: str) -> None:
@@ -51,15 +57,18 @@ def open_stores() -> TestStores:
 
     db_url, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
     embedded = None
+    data_dir = None
     if not (db_url and redis_url):
         from storage.embedded import start_embedded
 
-        embedded = start_embedded(Path(tempfile.gettempdir()) / "evently-test-stores",
-                                  database="evently_test")
+        # A private pair per test session: concurrent sessions never share state.
+        data_dir = Path(tempfile.mkdtemp(prefix="evently-test-"))
+        embedded = start_embedded(data_dir, database="evently_test")
         db_url = db_url or embedded.database_url
         redis_url = redis_url or embedded.redis_url
     normalized = Settings(database_url=db_url).database_url
     assert normalized
     asyncio.run(_recreate_database(normalized))
     upgrade(normalized)
-    return TestStores(normalized, redis_url, embedded)
+    return TestStores(normalized, redis_url, embedded,
+                      data_dir if embedded is not None else None)
