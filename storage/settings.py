@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     max_held_seats_per_user: int = Field(10, ge=1)
     waitlist_offer_seconds: int = Field(600, ge=1)
     rate_limit_enabled: bool = True
+    # Rate limits (web/ratelimit.py), in the ``limits`` notation: "10/minute", or several
+    # joined by ";" ("5/second;100/minute"). Per email unless the name says ``_ip``.
+    rate_limit_strategy: str = Field("moving-window", pattern="^(moving|fixed)-window$")
+    rate_limit_login: str = "10/minute"
+    rate_limit_login_ip: str = "60/minute"
+    rate_limit_signup: str = "5/minute"
+    rate_limit_signup_ip: str = "20/minute"
+    rate_limit_holds: str = "120/minute"  # per user: POST /events/{id}/holds, WS hold
+    rate_limit_bookings: str = "30/minute"  # per user: /book, /holds/{id}/confirm, WS confirm
+    rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
     allowed_origins: str = ""
     log_level: str = "info"
     evently_data_dir: Path = Path(".evently")

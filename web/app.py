@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from storage.settings import Settings
-from web import routes_auth, routes_bookings, routes_events, routes_ops
+from web import metrics, openapi, routes_auth, routes_bookings, routes_events, routes_ops
 from web.context import Hub
 from web.errors import exception_handlers
+from web.ratelimit import RateLimitMiddleware
 from web.ws import ws_endpoint
 
 __all__ = ["create_app"]
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub = await Hub.start(settings)
         app.state.hub = hub
+        metrics.install(hub)
         try:
             yield
         finally:
@@ -40,11 +43,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_auth.routes,
         *routes_events.routes,
         *routes_bookings.routes,
+        *metrics.routes,
+        *openapi.routes,
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
               name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+    # Metrics outermost, so a rate-limited request is counted too.
+    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(RateLimitMiddleware)]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
+                     middleware=middleware)
 
 
 def asgi() -> Starlette:

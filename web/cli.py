@@ -45,22 +45,53 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
           workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
     """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set)."""
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from storage.migrate import upgrade
 
     base = Settings()
-    with stores(base) as settings:
-        assert settings.database_url and settings.redis_url
-        os.environ["DATABASE_URL"] = settings.database_url
-        os.environ["REDIS_URL"] = settings.redis_url
-        os.environ["JWT_SECRET"] = settings.secret()
-        upgrade(settings.database_url)
-        typer.echo(f"evently: serving on http://{host}:{port} "
-                   f"({'embedded' if not base.database_url else 'configured'} stores)")
-        uvicorn.run("web.app:asgi", factory=True, host=host, port=port, workers=workers,
-                    ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
-                    lifespan="on", proxy_headers=True, access_log=False)
+    # Every worker writes its metrics to files here and /metrics sums them (web/metrics.py),
+    # so it is set before any worker imports prometheus_client. Our own dir is
+    # <data dir>/metrics/<pid> (dirs of dead pids are pruned), emptied at start and removed
+    # at exit; an operator's PROMETHEUS_MULTIPROC_DIR is emptied at start and kept.
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    own_metrics_dir = not metrics_dir
+    if own_metrics_dir:
+        parent = base.evently_data_dir.absolute() / "metrics"
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            for old in parent.iterdir():
+                if old.name.isdigit() and old.name != str(os.getpid()):
+                    try:
+                        os.kill(int(old.name), 0)
+                    except ProcessLookupError:
+                        shutil.rmtree(old, ignore_errors=True)
+                    except OSError:
+                        pass
+            metrics_dir = str(parent / str(os.getpid()))
+        except OSError:
+            metrics_dir = tempfile.mkdtemp(prefix="evently-metrics-")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        with stores(base) as settings:
+            assert settings.database_url and settings.redis_url
+            os.environ["DATABASE_URL"] = settings.database_url
+            os.environ["REDIS_URL"] = settings.redis_url
+            os.environ["JWT_SECRET"] = settings.secret()
+            upgrade(settings.database_url)
+            typer.echo(f"evently: serving on http://{host}:{port} "
+                       f"({'embedded' if not base.database_url else 'configured'} stores)")
+            uvicorn.run("web.app:asgi", factory=True, host=host, port=port, workers=workers,
+                        ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
+                        lifespan="on", proxy_headers=True, access_log=False)
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @cli.command()

@@ -1,0 +1,251 @@
+"""Rate limits on Redis (the ``limits`` library), as a pure ASGI middleware.
+
+Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` settings):
+
+    POST /auth/login                 login_ip per client IP, login per email (JSON body)
+    POST /auth/signup                signup_ip per client IP, signup per email
+    POST /events/{id}/holds          holds per user
+    POST /events/{id}/book           bookings per user
+    POST /holds/{id}/confirm         bookings per user
+    any non-GET under /admin/        admin per user
+
+The user comes from the bearer token's signature alone (no Redis check): a bad token is not
+limited by user here, the route answers 401. Over a limit the answer is the contract's 429
+``RATE_LIMITED`` with ``Retry-After`` (whole seconds). When Redis fails the request goes
+through (fail open) and the failure is logged. The windows live in Redis, so every hub
+process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
+
+WebSocket ops call :func:`check` with the same rule names (``holds``, ``bookings``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.errors import RateLimited
+from storage.settings import Settings
+from web.errors import JSONResponse, envelope
+
+if TYPE_CHECKING:
+    from web.context import Hub
+
+__all__ = ["RULES", "Limiter", "RateLimitMiddleware", "check", "limiter_for"]
+
+log = logging.getLogger(__name__)
+
+#: rule name -> the Settings field holding its limits ("10/minute" or "5/second;100/minute")
+RULES: dict[str, str] = {
+    "login": "rate_limit_login",
+    "login_ip": "rate_limit_login_ip",
+    "signup": "rate_limit_signup",
+    "signup_ip": "rate_limit_signup_ip",
+    "holds": "rate_limit_holds",
+    "bookings": "rate_limit_bookings",
+    "admin": "rate_limit_admin",
+}
+
+MAX_BODY_PEEK = 16 * 1024  # bytes of a login/signup body read to find its email
+_FAIL_LOG_EVERY = 30.0  # seconds between two "failing open" log lines of one process
+
+
+class Limiter:
+    """The rules of one hub process, counted in Redis through the hub's own connection pool
+    (so ``redis://`` and ``unix://`` URLs both work and no extra connections are opened).
+
+    Args:
+        settings: the ``RATE_LIMIT_*`` fields.
+        pool: a ``redis.asyncio`` connection pool (``hub.redis.connection_pool``).
+    """
+
+    def __init__(self, settings: Settings, pool: Any) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.items: dict[str, list[RateLimitItem]] = {
+            name: list(parse_many(getattr(settings, field))) for name, field in RULES.items()}
+        storage = RedisStorage("async+redis://", implementation="redispy",
+                               key_prefix="evently:rl", connection_pool=pool)
+        self.strategy: RateLimiter = (
+            FixedWindowRateLimiter(storage) if settings.rate_limit_strategy == "fixed-window"
+            else MovingWindowRateLimiter(storage))
+        self._last_failure_log = 0.0
+
+    async def check(self, rule: str, key: str) -> None:
+        """Count one hit of ``key`` (an email, an IP, a user id) under ``rule``.
+
+        Raises:
+            RateLimited: over one of the rule's limits; ``retry_after`` in whole seconds.
+            KeyError: ``rule`` is not one of :data:`RULES`.
+        """
+        items = self.items[rule]
+        if not self.enabled:
+            return
+        for item in items:
+            try:
+                allowed = await self.strategy.hit(item, rule, key)
+            except Exception as exc:
+                self._fail_open(exc)
+                return
+            if not allowed:
+                raise RateLimited(await self._retry_after(item, rule, key))
+
+    async def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:
+        """Whole seconds until the window lets one more hit in (at least 1)."""
+        try:
+            stats = await self.strategy.get_window_stats(item, rule, key)
+            return max(1, math.ceil(stats.reset_time - time.time()))
+        except Exception as exc:
+            self._fail_open(exc)
+            return item.get_expiry()
+
+    def _fail_open(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_failure_log >= _FAIL_LOG_EVERY:
+            self._last_failure_log = now
+            log.warning("rate limits unavailable, letting requests through: %r", exc)
+
+
+_LIMITERS: dict[int, Limiter] = {}
+
+
+def limiter_for(hub: Hub) -> Limiter:
+    """The :class:`Limiter` of ``hub``, made on first use and dropped with the hub."""
+    limiter = _LIMITERS.get(id(hub))
+    if limiter is None:
+        limiter = _LIMITERS[id(hub)] = Limiter(hub.settings, hub.redis.connection_pool)
+        weakref.finalize(hub, _LIMITERS.pop, id(hub), None)
+    return limiter
+
+
+async def check(hub_or_app_state: Any, rule_name: str, key: str) -> None:
+    """Count one hit for a WebSocket op, e.g. ``await check(hub, "holds", str(user_id))``.
+
+    Args:
+        hub_or_app_state: the :class:`web.context.Hub`, or ``app.state`` holding it as ``hub``.
+        rule_name: one of :data:`RULES` (``holds`` for ``hold``, ``bookings`` for ``confirm``).
+        key: what is limited, e.g. the user id as a string.
+
+    Raises:
+        hub.errors.RateLimited: over the limit (``retry_after`` seconds); never when Redis is
+        down or ``RATE_LIMIT_ENABLED=false``.
+    """
+    hub = getattr(hub_or_app_state, "hub", hub_or_app_state)
+    await limiter_for(hub).check(rule_name, key)
+
+
+_USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
+    (re.compile(r"^/events/[^/]+/holds$"), "holds"),
+    (re.compile(r"^/events/[^/]+/book$"), "bookings"),
+    (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
+)
+_EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _rules_of(method: str, path: str) -> tuple[str | None, str | None]:
+    """``(email_rule, user_rule)`` of a request; both None for requests not limited."""
+    path = path.rstrip("/") or "/"
+    if method == "POST" and path in _EMAIL_RULES:
+        return _EMAIL_RULES[path], None
+    if method == "POST":
+        for pattern, rule in _USER_RULES:
+            if pattern.match(path):
+                return None, rule
+    if method not in _READS and path.startswith("/admin/"):
+        return None, "admin"
+    return None, None
+
+
+def _email_of(body: bytes) -> str | None:
+    """The ``email`` of a JSON object body, lower-cased; None when there is none."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    email = data.get("email") if isinstance(data, dict) else None
+    return email.strip().lower()[:320] if isinstance(email, str) and email.strip() else None
+
+
+def _user_of(hub: Hub, scope: Scope) -> str | None:
+    """The user id of the request's bearer token (signature and expiry only), or None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            try:
+                return str(hub.tokens.principal(token.strip()).id)
+            except Exception:
+                return None  # the route answers 401
+    return None
+
+
+class RateLimitMiddleware:
+    """Pure ASGI middleware applying the rules of the module docstring to HTTP requests."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        email_rule, user_rule = _rules_of(scope["method"], scope["path"])
+        hub = getattr(scope["app"].state, "hub", None) if "app" in scope else None
+        if (email_rule is None and user_rule is None) or hub is None \
+                or not hub.settings.rate_limit_enabled:
+            await self.app(scope, receive, send)
+            return
+        limiter = limiter_for(hub)
+        try:
+            if email_rule is not None:
+                client = scope.get("client")
+                await limiter.check(email_rule + "_ip", client[0] if client else "unknown")
+                receive, body = await _peek_body(receive)
+                email = _email_of(body) if body is not None else None
+                if email is not None:
+                    await limiter.check(email_rule, email)
+            if user_rule is not None and (user := _user_of(hub, scope)) is not None:
+                await limiter.check(user_rule, user)
+        except RateLimited as err:
+            response = JSONResponse(envelope(err), status_code=err.status,
+                                    headers={"Retry-After": str(err.retry_after)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _peek_body(receive: Receive) -> tuple[Receive, bytes | None]:
+    """Read the request body (up to :data:`MAX_BODY_PEEK` bytes) and return a ``receive``
+    that replays it to the app. The body is None when it is larger than that."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False) or size > MAX_BODY_PEEK:
+            break
+    complete = messages[-1]["type"] == "http.request" and not messages[-1].get("more_body")
+    body = b"".join(m.get("body", b"") for m in messages) if complete else None
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, body

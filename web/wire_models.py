@@ -1,0 +1,255 @@
+"""Response shapes of CONTRACT.md §2 as pydantic models, for the OpenAPI document only.
+
+The wire forms are made by :mod:`web.render`; these models describe them (extra fields are
+allowed, so a field added to a rendering does not break clients that validate). Request
+bodies the contract names that :mod:`web.schemas` does not have yet are here too, marked
+``*In``; :mod:`web.openapi` prefers a model of the same name in :mod:`web.schemas`.
+Times are RFC 3339 strings with a zone; ids are integers except ``hold_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "AdminUserIn",
+    "AnalyticsSummary",
+    "Booking",
+    "BookingPage",
+    "ErrorEnvelope",
+    "Event",
+    "EventPage",
+    "EventPatchIn",
+    "Health",
+    "Hold",
+    "HomepageStats",
+    "Notification",
+    "Ready",
+    "RefreshIn",
+    "RoleIn",
+    "SeatsView",
+    "TokenPair",
+    "User",
+    "WaitlistEntry",
+    "WaitlistIn",
+]
+
+Role = Literal["user", "organizer", "admin"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(_Out):
+    code: str = Field(description="A contract code, e.g. SEAT_UNAVAILABLE.")
+    message: str
+    details: dict[str, Any] = Field(
+        description="Facts such as seat_ids, fields ([{field, message}]) or retry_after.")
+
+
+class ErrorEnvelope(_Out):
+    """Every error answer: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
+
+
+class User(_Out):
+    id: int
+    name: str
+    email: str
+    role: Role
+    created_at: AwareDatetime
+
+
+class TokenPair(_Out):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class Event(_Out):
+    id: int
+    name: str
+    venue: str
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    status: Literal["active", "inactive"]
+    capacity: int
+    booked_count: int
+    held_count: int
+    available_count: int
+    waitlisted_count: int
+    hold_ttl_seconds: int
+    organizer_id: int | None
+
+
+class EventPage(_Out):
+    items: list[Event]
+    total: int
+    page: int
+    page_size: int
+
+
+class Seat(_Out):
+    id: int
+    label: str
+    section: str
+    row: str
+    number: int
+    status: Literal["available", "held", "sold"]
+
+
+class SeatsView(_Out):
+    event_id: int
+    epoch: int = Field(description="Changes when the live view is rebuilt.")
+    seq: int = Field(description="Rises by one per change of the event's seats.")
+    seats: list[Seat]
+
+
+class Hold(_Out):
+    hold_id: str = Field(description="Opaque.")
+    event_id: int
+    seat_ids: list[int]
+    labels: list[str]
+    expires_at: AwareDatetime
+
+
+class Booking(_Out):
+    id: int
+    event_id: int
+    user_id: int
+    qty: int
+    seat_ids: list[int]
+    seats: list[str] = Field(description="Seat labels, in the order of seat_ids.")
+    status: Literal["CONFIRMED", "CANCELLED"]
+    guest: dict[str, Any] | None
+    created_at: AwareDatetime
+    cancelled_at: AwareDatetime | None
+
+
+class BookingPage(_Out):
+    items: list[Booking]
+    total: int
+    page: int
+    page_size: int
+
+
+class Offer(_Out):
+    hold_id: str
+    expires_at: AwareDatetime
+
+
+class WaitlistEntry(_Out):
+    id: int
+    event_id: int
+    user_id: int
+    qty: int
+    position: int | None
+    status: Literal["WAITING", "OFFERED", "ACCEPTED", "EXPIRED", "LEFT"]
+    offer: Offer | None
+    created_at: AwareDatetime
+
+
+class Notification(_Out):
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: AwareDatetime
+    read_at: AwareDatetime | None
+
+
+class AnalyticsTotals(_Out):
+    events: int
+    bookings: int
+    seats_sold: int
+    cancelled: int
+    holds_active: int
+    waitlisted: int
+
+
+class AnalyticsDay(_Out):
+    date: str
+    booked: int
+    cancelled: int
+
+
+class AnalyticsEvent(_Out):
+    id: int
+    name: str
+    capacity: int
+    sold: int
+    utilization: float
+
+
+class AnalyticsSummary(_Out):
+    generated_at: AwareDatetime
+    totals: AnalyticsTotals
+    cancellation_rate: float
+    daily: list[AnalyticsDay]
+    events: list[AnalyticsEvent]
+
+
+class PopularEvent(_Out):
+    id: int
+    name: str
+    utilization: float
+
+
+class HomepageStats(_Out):
+    upcoming_events: int
+    seats_available: int
+    bookings_today: int
+    popular: list[PopularEvent]
+
+
+class Health(_Out):
+    status: Literal["ok"]
+
+
+class Ready(_Out):
+    status: str
+    postgres: str
+    redis: str
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RefreshIn(_In):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class WaitlistIn(_In):
+    qty: Annotated[int, Field(ge=1, le=50)]
+
+
+class RoleIn(_In):
+    role: Role
+
+
+class AdminUserIn(_In):
+    name: Name | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                            max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    role: Role = "user"
+
+
+class EventPatchIn(_In):
+    name: Name | None = None
+    venue: Name | None = None
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
+    hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
+    waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
+    auto_promote: bool | None = None
+    status: Literal["active", "inactive"] | None = None
