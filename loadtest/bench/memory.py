@@ -1,7 +1,7 @@
 """Benchmark (d): memory per idle WebSocket session at 10,000 sessions (RSS before/after).
 
-    uv run python -m loadtest.bench.memory --target hub --host http://127.0.0.1:8400 \\
-        --sessions 10000 [--event ID] [--no-subscribe]
+    uv run python -m loadtest.bench.memory --target hub --spawn --sessions 10000 \\
+        [--event ID] [--no-subscribe]          # or --host URL for a hub already running
     uv run python -m loadtest.bench.memory --target raw --sessions 10000
 
 The serving processes are the ones holding the listening socket of ``--host``'s port (found via
@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
+import signal
 import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
+
+import httpx
 
 from loadtest.bench.common import (
     free_port,
@@ -96,6 +100,31 @@ def measure(
     }
 
 
+def _wait_ready(host: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{host}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(server: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Stop a process this script started (its own session, so only its children go too)."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--target", choices=["hub", "raw"], default="hub")
@@ -105,6 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before each RSS")
+    parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start a fresh hub (python -m web.cli serve) on a free port with "
+        "this environment, measure it, stop it",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=200,
+        help="sessions opened and closed before the baseline (lazy start-up)",
+    )
     args = parser.parse_args(argv)
     limit = raise_nofile(args.sessions + 1024)
     if limit < args.sessions // args.procs + 256:
@@ -112,6 +153,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     server = None
+    if args.target == "hub" and args.spawn:
+        # A fresh process: a long-lived one keeps freed arenas, hiding per-session growth.
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        args.host = f"http://127.0.0.1:{port}"
+        if not _wait_ready(args.host, 90.0):
+            _stop(server)
+            print("memory: the spawned hub never became ready", file=sys.stderr)
+            return 2
     if args.target == "raw":
         port = free_port()
         server = subprocess.Popen(
@@ -134,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_subscribe:
         event_id = None
     try:
+        if args.warmup:
+            measure(url, pids, args.warmup, event_id, 1, 0.5)
         result = measure(url, pids, args.sessions, event_id, args.procs, args.settle)
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+            _stop(server)
 
     mib = 1024 * 1024
     print(
