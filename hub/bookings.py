@@ -78,6 +78,7 @@ class HoldLimits:
 
 
 FreedHook = Callable[[int, list[int], datetime], Awaitable[None]]
+OfferEndedHook = Callable[[Hold, "int | None", datetime], Awaitable[None]]
 
 
 class BookingService:
@@ -95,6 +96,7 @@ class BookingService:
         self.notifier = notifier
         self.limits = limits
         self.on_freed = on_freed
+        self.on_offer_ended: OfferEndedHook | None = None
 
     # -- the live view -------------------------------------------------------------------
 
@@ -108,8 +110,10 @@ class BookingService:
             NotFound: no such event.
         """
         source = await self.store.view_source(event_id)
-        await self.view.load(source, to_ms(now))
+        built = await self.view.load(source, to_ms(now))
         await self.reconcile(event_id, now)
+        if built and self.on_freed is not None:
+            await self.on_freed(event_id, [], now)  # tell the new view who is waiting
 
     async def reconcile(self, event_id: int, now: datetime) -> int:
         """Make the view's sold seats equal PostgreSQL's; returns how many seats changed."""
@@ -212,18 +216,23 @@ class BookingService:
         Raises: NotFound, Forbidden.
         """
         event_id, token = parse_hold_id(hold_id)
+        hold = await self.view.get_hold(event_id, token)
         freed = await self.view.release(event_id, token, user.id, to_ms(now))
+        if hold is not None and hold.entry_id and self.on_offer_ended is not None:
+            await self.on_offer_ended(hold, None, now)  # a declined waitlist offer
         await self._freed(event_id, freed, now)
 
     # -- bookings ------------------------------------------------------------------------
 
     async def confirm(self, user: Actor, hold_id: str, now: datetime,
-                      guest: dict[str, str] | None = None) -> Booking:
+                      guest: dict[str, str] | None = None, *,
+                      for_promotion: bool = False) -> Booking:
         """Turn the user's hold into a CONFIRMED booking (DESIGN invariant 3).
 
         Raises:
             NotFound, Forbidden: not the user's hold.
             HoldExpired: the lease ended or Redis lost it and somebody else's lease is newer.
+        ``for_promotion``: the waitlist books an ``auto_promote`` entry (it records that).
             SeatUnavailable: PostgreSQL already has the seats sold (the view is repaired).
             EventInactive: the event was deactivated since the hold.
         """
@@ -249,6 +258,10 @@ class BookingService:
         except ViewMissing:
             await self.ensure_view(event_id, now)
         await self.notifier.notify(user.id, "booking.confirmed", booking)
+        if booking.notice is not None:
+            await self.notifier.notify(user.id, "notification", booking.notice)
+        if hold.entry_id and self.on_offer_ended is not None and not for_promotion:
+            await self.on_offer_ended(hold, booking.id, now)
         return booking
 
     async def book(self, user: Actor, event_id: int, now: datetime, *,
@@ -295,6 +308,8 @@ class BookingService:
             await self.ensure_view(booking.event_id, now)
             freed = list(booking.seat_ids)
         await self.notifier.notify(booking.user_id, "booking.cancelled", booking)
+        if booking.notice is not None:
+            await self.notifier.notify(booking.user_id, "notification", booking.notice)
         await self._freed(booking.event_id, freed, now)
         return booking
 
@@ -320,6 +335,10 @@ class BookingService:
                 if not s.needs_repair:
                     await self.notifier.notify(s.user_id, "hold.expired", s)
                     freed.extend(s.seat_ids)
+                if s.entry_id and self.on_offer_ended is not None:
+                    await self.on_offer_ended(
+                        Hold(s.hold_id, event_id, s.user_id, s.seat_ids, [], now, now,
+                             entry_id=s.entry_id), None, now)
             await self._freed(event_id, freed, now)
             swept.extend(ended)
         return swept

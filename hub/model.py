@@ -178,6 +178,7 @@ class Booking:
     created_at: datetime
     cancelled_at: datetime | None = None
     guest: dict[str, str] | None = None
+    notice: Notification | None = None  # the notification written with this change, if any
 
     @property
     def qty(self) -> int:

@@ -7,11 +7,12 @@ caller (STYLE.md §3); ``*_ms`` values are epoch milliseconds.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.model import Booking, Event, Hold, Seat, User
+from hub.model import Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 
 __all__ = [
     "ConfirmCommand",
@@ -20,12 +21,14 @@ __all__ = [
     "NewEvent",
     "Notifier",
     "PasswordHasher",
+    "PromotionTx",
     "SeatView",
     "Snapshot",
     "Store",
     "SweptHold",
     "ViewMissing",
     "ViewSource",
+    "WaitlistStore",
 ]
 
 
@@ -158,6 +161,42 @@ class SeatView(Protocol):
     async def counts(self, event_id: int) -> EventCounts | None: ...
     async def set_active(self, event_id: int, active: bool, now_ms: int) -> None: ...
     async def drop(self, event_id: int) -> None: ...
+    async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
+                    qty: int, entry_id: int) -> Hold: ...
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int: ...
+    async def free_count(self, event_id: int) -> int: ...
+
+
+class PromotionTx(Protocol):
+    """One event's waitlist promotion inside a PostgreSQL transaction that holds the event's
+    promotion lock. Entries are storage rows exposing ``id``, ``user_id``, ``qty``."""
+
+    async def settings(self) -> tuple[bool, int, bool]:
+        """``(active, waitlist_offer_seconds, auto_promote)``. Raises: NotFound."""
+        ...
+    async def waiting(self) -> list[Any]: ...
+    async def offered(self, row: Any, hold_id: str, expires_at: datetime,
+                      now: datetime) -> WaitlistEntry: ...
+    async def accepted(self, row: Any, booking_id: int, now: datetime) -> WaitlistEntry: ...
+    async def notify(self, row: Any, kind: str, payload: dict[str, Any],
+                     now: datetime) -> None: ...
+    async def count_waiting(self) -> int: ...
+    notices: list[Notification]
+
+
+class WaitlistStore(Protocol):
+    """Waitlist entries in PostgreSQL (see ``storage.waitlist``)."""
+
+    def promotion(self, event_id: int) -> AbstractAsyncContextManager[PromotionTx]: ...
+    async def join(self, event_id: int, user_id: int, qty: int,
+                   now: datetime) -> tuple[WaitlistEntry, int]: ...
+    async def get(self, entry_id: int) -> WaitlistEntry: ...
+    async def for_user(self, user_id: int) -> list[WaitlistEntry]: ...
+    async def leave(self, entry_id: int,
+                    now: datetime) -> tuple[WaitlistEntry, str | None, int]: ...
+    async def offer_ended(self, entry_id: int, hold_id: str, now: datetime, *,
+                          booking_id: int | None) -> tuple[WaitlistEntry, Notification] | None:
+        ...
 
 
 class Notifier(Protocol):

@@ -7,6 +7,7 @@ translated here, chained (STYLE.md §5): an ``IntegrityError`` on the active-sea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from storage.models import (
     UserRow,
     WaitlistRow,
 )
+from storage.notifications import add_notification
 
 __all__ = ["PgStore", "event_from_row", "user_from_row"]
 
@@ -77,8 +79,9 @@ def waitlisted_q() -> Any:
 class PgStore:
     """:class:`hub.ports.Store` on a real PostgreSQL."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, email: bool = False) -> None:
         self.db = db
+        self.email = email  # write an e-mail outbox row with each notification
 
     # -- users ---------------------------------------------------------------------------
 
@@ -251,12 +254,16 @@ class PgStore:
                      "active": True} for i in ids])
                 await s.execute(update(SeatRow).where(SeatRow.id.in_(ids))
                                 .values(fence=cmd.fence))
+                labels = [r.label for r in rows]
+                notice = await add_notification(
+                    s, cmd.user_id, "booking.confirmed",
+                    {"booking_id": booking.id, "event_id": cmd.event_id, "seat_ids": ids,
+                     "seats": labels}, cmd.now, email=self.email)
         except IntegrityError as exc:
             raise SeatUnavailable(ids) from exc
         return Booking(id=booking.id, event_id=cmd.event_id, user_id=cmd.user_id,
-                       seat_ids=ids, seats=[r.label for r in rows],
-                       status=BookingStatus.CONFIRMED, created_at=booking.created_at,
-                       guest=cmd.guest)
+                       seat_ids=ids, seats=labels, status=BookingStatus.CONFIRMED,
+                       created_at=booking.created_at, guest=cmd.guest, notice=notice)
 
     async def cancel(self, booking_id: int, now: datetime) -> Booking:
         """CONFIRMED → CANCELLED under a row lock; the seats leave the active index.
@@ -267,14 +274,22 @@ class PgStore:
             row = await s.get(BookingRow, booking_id, with_for_update=True)
             if row is None:
                 raise NotFound("No such booking.")
-            if row.status == BookingStatus.CONFIRMED:
+            cancelled_now = row.status == BookingStatus.CONFIRMED
+            if cancelled_now:
                 row.status = BookingStatus(row.status).to(BookingStatus.CANCELLED).value
                 row.cancelled_at = now
                 await s.execute(update(BookingSeatRow)
                                 .where(BookingSeatRow.booking_id == booking_id)
                                 .values(active=False))
             await s.flush()
-            return (await self._bookings(s, [row]))[0]
+            booking = (await self._bookings(s, [row]))[0]
+            if not cancelled_now:
+                return booking
+            notice = await add_notification(
+                s, row.user_id, "booking.cancelled",
+                {"booking_id": booking.id, "event_id": booking.event_id,
+                 "seat_ids": booking.seat_ids, "seats": booking.seats}, now, email=self.email)
+            return dataclasses.replace(booking, notice=notice)
 
     async def get_booking(self, booking_id: int) -> Booking:
         """Raises: NotFound."""

@@ -96,7 +96,8 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
     pool = {int(_s(m)) for m in await r.smembers(p + "pool")}
     if pool != pooled:
         out.append(f"invariant 5: event {event_id} waitlist pool differs from the view")
-    if int(meta.get("held", 0)) != len(held_view) + len(pooled) or int(meta.get("sold", 0)) != len(sold_view):
+    held_n, sold_n = int(meta.get("held", 0)), int(meta.get("sold", 0))
+    if held_n != len(held_view) + len(pooled) or sold_n != len(sold_view):
         out.append(f"invariant 5: event {event_id} counters held={meta.get('held')} "
                    f"sold={meta.get('sold')} but the view has {len(held_view)} / {len(sold_view)}")
     expiries = {_s(t): int(float(sc)) for t, sc in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,13 +16,16 @@ from hub.bookings import BookingService, HoldLimits
 from hub.events import EventService
 from hub.fanout import Broadcaster, user_channel
 from hub.model import Role
+from hub.waitlist import WaitlistService
 from storage.db import Database
 from storage.idempotency import IdempotencyStore
+from storage.notifications import NotificationStore
 from storage.pubsub import RedisChannels, publish
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.store import PgStore
 from storage.tokens import Denylist, RefreshStore
+from storage.waitlist import PgWaitlist
 from web import render
 from web.security import BcryptHasher, Principal, TokenCodec
 
@@ -35,10 +39,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_RENDER = {
+_RENDER: dict[str, Callable[[Any], dict[str, Any]]] = {
     "booking.confirmed": lambda r: {"booking": render.booking(r)},
     "booking.cancelled": lambda r: {"booking": render.booking(r)},
     "hold.expired": render.hold_expired,
+    "waitlist.offered": lambda r: {"entry_id": r.entry_id, "event_id": r.event_id,
+                                   "hold": render.hold(r.hold)},
+    "waitlist.promoted": lambda r: {"entry_id": r.entry_id, "booking": render.booking(r.booking)},
+    "notification": lambda r: {"notification": render.notification(r)},
 }
 
 
@@ -75,6 +83,8 @@ class Hub:
     idempotency: IdempotencyStore
     denylist: Denylist
     refresh: RefreshStore
+    waitlist: WaitlistService
+    notifications: NotificationStore
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -86,7 +96,8 @@ class Hub:
             settings.redis_url, max_connections=settings.redis_pool_size, timeout=5,
             health_check_interval=30)
         client = aioredis.Redis(connection_pool=pool)
-        store = PgStore(db)
+        email = settings.email_enabled
+        store = PgStore(db, email=email)
         view = RedisSeatView(client)
         notifier = RedisNotifier(client)
         limits = HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
@@ -108,6 +119,8 @@ class Hub:
             idempotency=IdempotencyStore(db),
             denylist=Denylist(client, settings.refresh_token_ttl_seconds),
             refresh=RefreshStore(db),
+            waitlist=WaitlistService(PgWaitlist(db, email=email), view, bookings, notifier),
+            notifications=NotificationStore(db),
         )
         await channels.start()
         await hub._reconcile_on_start()
@@ -132,11 +145,12 @@ class Hub:
 
     async def token_pair(self, user_id: int, role: Role, now: datetime,
                          family: str | None = None) -> dict[str, Any]:
-        """A new access token and a refresh token (of ``family``, or a new family)."""
+        """A new access token and a refresh token (of ``family``, or a new family); the access
+        token names the family in its ``fam`` claim, which ``POST /auth/logout`` revokes."""
         import secrets
 
-        access, _ = self.tokens.issue(user_id, role, now)
         family = family or secrets.token_urlsafe(16)
+        access, _ = self.tokens.issue(user_id, role, now, family=family)
         refresh, rclaims = self.tokens.issue(user_id, role, now, kind="refresh", family=family)
         await self.refresh.add(rclaims["jti"], user_id, family,
                                datetime.fromtimestamp(rclaims["exp"], UTC), now)

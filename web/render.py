@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.model import Booking, Event, Hold, Seat, User
+from hub.events import Attendee
+from hub.model import Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import Snapshot, SweptHold
 
-__all__ = ["booking", "event", "hold", "hold_expired", "seat", "snapshot", "user"]
+__all__ = ["booking", "event", "hold", "hold_expired", "notification", "seat", "snapshot",
+           "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -50,3 +52,37 @@ def snapshot(s: Snapshot) -> dict[str, Any]:
 
 def hold_expired(s: SweptHold) -> dict[str, Any]:
     return {"hold_id": s.hold_id, "event_id": s.event_id, "seat_ids": s.seat_ids}
+
+
+def waitlist_entry(w: WaitlistEntry) -> dict[str, Any]:
+    return {"id": w.id, "event_id": w.event_id, "user_id": w.user_id, "qty": w.qty,
+            "position": w.position, "status": str(w.status), "offer": w.offer,
+            "created_at": w.created_at}
+
+
+def notification(n: Notification) -> dict[str, Any]:
+    return {"id": n.id, "kind": n.kind, "payload": n.payload, "created_at": n.created_at,
+            "read_at": n.read_at}
+
+
+# -- accounts, event administration, paging (CONTRACT §2 /admin/*) ----------------------------
+
+__all__ += ["admin_user", "attendee", "page"]
+
+
+def page(items: list[dict[str, Any]], total: int, number: int, size: int) -> dict[str, Any]:
+    """A page of a listing: ``{items, total, page, page_size}`` (``total`` counts every match)."""
+    return {"items": items, "total": total, "page": number, "page_size": size}
+
+
+def admin_user(u: User) -> dict[str, Any]:
+    """A user as admins see it: :func:`user` plus ``banned``."""
+    return {**user(u), "banned": u.banned}
+
+
+def attendee(a: Attendee) -> dict[str, Any]:
+    """A guest-list line: the booking, who booked it, and the guest it names (if any)."""
+    b = a.booking
+    return {"booking_id": b.id, "status": str(b.status), "qty": b.qty, "seat_ids": b.seat_ids,
+            "seats": b.seats, "guest": b.guest, "created_at": b.created_at,
+            "user": {"id": a.user.id, "name": a.user.name, "email": a.user.email}}

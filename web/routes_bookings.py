@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.errors import NotEnoughSeats, SeatUnavailable, SoldOut
 from web import render
 from web.auth import hub_of, require_principal
 from web.context import utcnow
@@ -67,8 +68,15 @@ async def book(request: Request) -> Response:
     guest = body.guest.model_dump() if body.guest else None
 
     async def run() -> tuple[int, dict[str, object]]:
-        booking = await hub.bookings.book(principal, event_id, utcnow(), seat_ids=body.seat_ids,
-                                          qty=body.qty, guest=guest)
+        try:
+            booking = await hub.bookings.book(principal, event_id, utcnow(),
+                                              seat_ids=body.seat_ids, qty=body.qty, guest=guest)
+        except (SoldOut, NotEnoughSeats, SeatUnavailable):
+            if not body.waitlist:
+                raise
+            qty = body.qty or len(body.seat_ids or [])
+            entry = await hub.waitlist.join(principal, event_id, qty, utcnow())
+            return 202, render.waitlist_entry(entry)
         return 201, render.booking(booking)
 
     return await idempotent(request, principal, run)

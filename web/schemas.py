@@ -31,6 +31,7 @@ __all__ = [
     "SeatMapIn",
     "SectionIn",
     "SignupIn",
+    "WaitlistIn",
     "parse_body",
     "parse_obj",
     "validation_error",
@@ -84,6 +85,10 @@ class EventIn(_In):
 class HoldIn(_In):
     seat_ids: Annotated[list[SeatId], Field(min_length=1, max_length=50)] | None = None
     qty: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
+class WaitlistIn(_In):
+    qty: Annotated[int, Field(ge=1, le=50)]
 
 
 class GuestIn(_In):

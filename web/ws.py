@@ -78,7 +78,8 @@ class Session:
             "auth": self.op_auth, "subscribe": self.op_subscribe,
             "unsubscribe": self.op_unsubscribe, "ping": self.op_ping, "hold": self.op_hold,
             "extend": self.op_extend, "release": self.op_release, "confirm": self.op_confirm,
-            "cancel": self.op_cancel,
+            "cancel": self.op_cancel, "waitlist.join": self.op_waitlist_join,
+            "waitlist.leave": self.op_waitlist_leave,
         }
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -307,6 +308,17 @@ class Session:
         booking = await self.hub.bookings.cancel(self.require_auth(),
                                                  _int_field(msg, "booking_id"), utcnow())
         return render.booking(booking)
+
+
+    async def op_waitlist_join(self, msg: dict[str, Any]) -> dict[str, Any]:
+        entry = await self.hub.waitlist.join(self.require_auth(), _int_field(msg, "event_id"),
+                                             _int_field(msg, "qty"), utcnow())
+        return render.waitlist_entry(entry)
+
+    async def op_waitlist_leave(self, msg: dict[str, Any]) -> dict[str, Any]:
+        await self.hub.waitlist.leave(self.require_auth(), _int_field(msg, "entry_id"),
+                                      utcnow())
+        return {}
 
 
 async def ws_endpoint(ws: WebSocket) -> None:

@@ -1,15 +1,17 @@
--- After a promotion: record how many entries still wait (meta 'wl'), and let the public have
--- the pooled seats no waiting entry could use (every entry that fits was just offered).
+-- After a promotion: record how many entries still wait (meta 'wl'). With nobody waiting, the
+-- pooled seats go to the public; otherwise they stay reserved for the head of the line.
 -- ARGV: 1 event_id, 2 now_ms, 3 waiting count. Reply: {'OK', n_released}
 if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
 redis.call('HSET', META, 'wl', ARGV[3])
 local changes = {}
-for _, s in ipairs(redis.call('SMEMBERS', POOL)) do
-  redis.call('SREM', POOL, s)
-  redis.call('HSET', VIEW, s, 'a')
-  redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
-  redis.call('HINCRBY', META, 'held', -1)
-  changes[#changes + 1] = {s, 'available'}
+if tonumber(ARGV[3]) == 0 then
+  for _, s in ipairs(redis.call('SMEMBERS', POOL)) do
+    redis.call('SREM', POOL, s)
+    redis.call('HSET', VIEW, s, 'a')
+    redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
+    redis.call('HINCRBY', META, 'held', -1)
+    changes[#changes + 1] = {s, 'available'}
+  end
 end
 emit(ARGV[1], changes, tonumber(ARGV[2]))
 return {'OK', tostring(#changes)}

@@ -1,0 +1,174 @@
+"""The waitlist: join, leave, and promotion the moment seats free up (DESIGN "Waitlist").
+
+Fairness: strict first come, first served. When seats free up, the oldest WAITING entry is
+offered its ``qty`` seats if that many are free, then the next, and so on; when the entry at
+the head does not fit yet, nobody behind it is served — the freed seats stay reserved for the
+waitlist (a pool in the Redis view, shown as ``held``, never sold to the public) and accumulate
+until the head fits. Only when nobody waits any more do pooled seats return to public sale.
+Buyers asked us for "I was here first"; a later, smaller request never overtakes an earlier one.
+
+An offer is a hold for the waiter, reserved for the event's ``waitlist_offer_seconds``; when it
+lapses, or the waiter declines (releases it or leaves), the seats pass to the next in line.
+``auto_promote`` events book the seats at once instead of offering them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.bookings import BookingService, to_ms
+from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
+from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
+from hub.policy import require_owner
+from hub.ports import Notifier, SeatView, ViewMissing, WaitlistStore
+
+__all__ = ["MAX_WAITLIST_QTY", "Offer", "Promoted", "WaitlistService"]
+
+log = logging.getLogger(__name__)
+MAX_WAITLIST_QTY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The ``waitlist.offered`` push: seats held for ``entry_id``'s user."""
+
+    entry_id: int
+    event_id: int
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class Promoted:
+    """The ``waitlist.promoted`` push (``auto_promote`` events): the booking made."""
+
+    entry_id: int
+    booking: Booking
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiter:
+    id: int
+    role: Role
+
+
+class WaitlistService:
+    """Carries out waitlist commands and promotions. Pushes go through the :class:`Notifier`
+    after the promotion's transaction commits."""
+
+    def __init__(self, store: WaitlistStore, view: SeatView, bookings: BookingService,
+                 notifier: Notifier) -> None:
+        self.store = store
+        self.view = view
+        self.bookings = bookings
+        self.notifier = notifier
+        bookings.on_freed = self.promote
+        bookings.on_offer_ended = self.offer_ended
+
+    async def join(self, actor: Actor, event_id: int, qty: int, now: datetime) -> WaitlistEntry:
+        """Join the event's waitlist for ``qty`` seats; if seats are free already the entry is
+        offered them at once.
+
+        Raises: ValidationFailed (qty), NotFound, EventInactive, AlreadyExists.
+        """
+        if not 1 <= qty <= MAX_WAITLIST_QTY:
+            raise ValidationFailed(fields=[{"field": "qty",
+                                            "message": f"must be 1..{MAX_WAITLIST_QTY}"}])
+        await self.bookings.snapshot(event_id, now)  # the view exists (and the event)
+        entry, _ = await self.store.join(event_id, actor.id, qty, now)
+        await self.promote(event_id, [], now)
+        return await self.store.get(entry.id)
+
+    async def get(self, actor: Actor, entry_id: int) -> WaitlistEntry:
+        """Raises: NotFound, Forbidden."""
+        entry = await self.store.get(entry_id)
+        require_owner(actor, entry.user_id)
+        return entry
+
+    async def mine(self, actor: Actor) -> list[WaitlistEntry]:
+        """The actor's entries, newest first, with live positions."""
+        return await self.store.for_user(actor.id)
+
+    async def leave(self, actor: Actor, entry_id: int, now: datetime) -> None:
+        """Leave the waitlist; an open offer is released to the next in line.
+
+        Raises: NotFound, Forbidden.
+        """
+        entry = await self.get(actor, entry_id)
+        _, hold_id, _ = await self.store.leave(entry.id, now)
+        if hold_id is not None:
+            from hub.bookings import parse_hold_id
+
+            event_id, token = parse_hold_id(hold_id)
+            try:
+                freed = await self.view.release(event_id, token, 0, to_ms(now))
+            except NotFound:
+                freed = []
+            await self.promote(event_id, freed, now)
+        else:
+            await self.promote(entry.event_id, [], now)
+
+    async def offer_ended(self, hold: Hold, booking_id: int | None, now: datetime) -> None:
+        """An offer hold was confirmed (``booking_id``), expired, or released."""
+        ended = await self.store.offer_ended(hold.entry_id, hold.hold_id, now,
+                                             booking_id=booking_id)
+        if ended is not None:
+            entry, note = ended
+            await self.notifier.notify(entry.user_id, "notification", note)
+
+    async def promote(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
+        """Offer free seats to waiting entries, oldest first, stopping at the first that does
+        not fit (module docstring).
+
+        Runs under the event's promotion lock, so concurrent promotions on several processes
+        offer each entry once; the Redis ``offer`` script hands out each seat once.
+        """
+        pushes: list[tuple[int, str, object]] = []
+        try:
+            async with self.store.promotion(event_id) as p:
+                active, offer_seconds, auto_promote = await p.settings()
+                waiting = await p.waiting()
+                free = await self.view.free_count(event_id) if waiting and active else 0
+                for row in waiting:
+                    if free <= 0:
+                        break
+                    if row.qty > free:
+                        break  # strict FIFO: the head keeps its claim (module docstring)
+                    try:
+                        hold = await self.view.offer(event_id, row.user_id,
+                                                     secrets.token_urlsafe(12), to_ms(now),
+                                                     offer_seconds * 1000, row.qty, row.id)
+                    except (NotEnoughSeats, EventInactive):
+                        break
+                    free -= row.qty
+                    if auto_promote:
+                        booking = await self.bookings.confirm(
+                            _Waiter(row.user_id, Role.USER), hold.hold_id, now,
+                            for_promotion=True)
+                        await p.accepted(row, booking.id, now)
+                        await p.notify(row, "waitlist.promoted",
+                                       {"entry_id": row.id, "event_id": event_id,
+                                        "booking_id": booking.id, "seats": booking.seats}, now)
+                        pushes.append((row.user_id, "waitlist.promoted",
+                                       Promoted(row.id, booking)))
+                    else:
+                        await p.offered(row, hold.hold_id, hold.expires_at, now)
+                        await p.notify(row, "waitlist.offered",
+                                       {"entry_id": row.id, "event_id": event_id,
+                                        "hold_id": hold.hold_id, "seats": hold.labels,
+                                        "expires_at": hold.expires_at.isoformat()}, now)
+                        pushes.append((row.user_id, "waitlist.offered",
+                                       Offer(row.id, event_id, hold)))
+                remaining = await p.count_waiting()
+                await self.view.set_waiting(event_id, remaining, to_ms(now))
+                notices = list(p.notices)
+        except ViewMissing:
+            return  # the view is being rebuilt; its builder promotes afterwards
+        except NotFound:
+            return  # the event was deleted meanwhile
+        for user_id, kind, record in pushes:
+            await self.notifier.notify(user_id, kind, record)
+        for note in notices:
+            await self.notifier.notify(note.user_id, "notification", note)
