@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(0.2, gt=0)
     db_pool_size: int = Field(10, ge=1)
     redis_pool_size: int = Field(64, ge=2)
+    smtp_host: str | None = None  # e-mail is off unless set
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Evently <no-reply@evently.local>"
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail notifications are sent only when ``SMTP_HOST`` is set."""
+        return bool(self.smtp_host)
 
     @field_validator("database_url")
     @classmethod
