@@ -1,8 +1,10 @@
 """Token revocation (Redis denylist) and refresh-token families (PostgreSQL).
 
 * Logout puts the access token's ``jti`` on the denylist until the token would expire.
-* Banning a user, or reuse of a spent refresh token, records a "revoked before" time for the
-  user: every token issued before it is refused (``TOKEN_REVOKED``).
+* Banning a user, a role change, or reuse of a spent refresh token records a "revoked before"
+  time for the user (epoch ms): every access token issued at or before it is refused
+  (``TOKEN_REVOKED``). Tokens carry ``iat`` with millisecond precision, so a token issued
+  right after the revocation is accepted.
 * Refresh tokens rotate: each use spends the token and issues a new one of the same family;
   presenting a spent one revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 """
@@ -15,11 +17,16 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
+from hub.accounts import SpentRefresh
 from hub.errors import TokenRevoked, Unavailable
 from storage.db import Database
 from storage.models import RefreshTokenRow
 
-__all__ = ["Denylist", "RefreshStore"]
+__all__ = ["Denylist", "RefreshStore", "SpentRefresh"]
+
+
+def _ms(at: datetime) -> int:
+    return round(at.timestamp() * 1000)
 
 
 class Denylist:
@@ -34,8 +41,10 @@ class Denylist:
             raise Unavailable() from exc
 
     async def revoke_user(self, user_id: int, at: datetime) -> None:
+        """Refuse every access token of the user issued at or before ``at`` (kept as epoch
+        ms for ``keep_seconds``). Raises: Unavailable."""
         try:
-            await self.r.set(f"deny:user:{user_id}", int(at.timestamp()), ex=self.keep_seconds)
+            await self.r.set(f"deny:user:{user_id}", _ms(at), ex=self.keep_seconds)
         except RedisError as exc:
             raise Unavailable() from exc
 
@@ -48,7 +57,7 @@ class Denylist:
                 denied, revoked_at = await pipe.execute()
         except RedisError as exc:
             raise Unavailable() from exc
-        if denied or (revoked_at is not None and int(issued_at.timestamp()) <= int(revoked_at)):
+        if denied or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):
             raise TokenRevoked()
 
 
@@ -62,35 +71,47 @@ class RefreshStore:
             s.add(RefreshTokenRow(jti=jti, user_id=user_id, family_id=family,
                                   expires_at=expires_at, created_at=now))
 
+    async def use(self, jti: str, now: datetime) -> SpentRefresh | None:
+        """Spend a refresh token under a row lock (one of two racing uses wins).
+
+        Returns None for an unknown, expired or revoked token; a :class:`SpentRefresh` with
+        ``reused=True`` when it had been spent already — the whole family is revoked in the
+        same transaction (RFC 9700 §4.14.2).
+        """
+        async with self.db.transaction() as s:
+            row = await s.scalar(select(RefreshTokenRow).where(RefreshTokenRow.jti == jti)
+                                 .with_for_update())
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                return None
+            reused = row.used_at is not None
+            if reused:
+                await s.execute(update(RefreshTokenRow)
+                                .where(RefreshTokenRow.family_id == row.family_id)
+                                .values(revoked_at=now))
+            else:
+                row.used_at = now
+            return SpentRefresh(row.user_id, row.family_id, reused)
+
     async def spend(self, jti: str, now: datetime) -> tuple[int, str]:
         """Spend a refresh token; returns ``(user_id, family)``.
 
         Raises: TokenRevoked (unknown, revoked, or already spent — the family is then revoked).
         """
-        async with self.db.transaction() as s:
-            row = await s.scalar(select(RefreshTokenRow).where(RefreshTokenRow.jti == jti)
-                                 .with_for_update())
-            if row is None or row.revoked_at is not None:
-                raise TokenRevoked()
-            if row.used_at is not None:
-                await s.execute(update(RefreshTokenRow)
-                                .where(RefreshTokenRow.family_id == row.family_id)
-                                .values(revoked_at=now))
-                reused = True
-            else:
-                row.used_at = now
-                reused = False
-            user_id, family = row.user_id, row.family_id
-        if reused:
+        spent = await self.use(jti, now)
+        if spent is None:
+            raise TokenRevoked()
+        if spent.reused:
             raise TokenRevoked("This refresh token was already used; its family is revoked.")
-        return user_id, family
+        return spent.user_id, spent.family
 
     async def revoke_family(self, family: str, now: datetime) -> None:
+        """Revoke every refresh token of a family (logout, reuse)."""
         async with self.db.transaction() as s:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.family_id == family)
                             .values(revoked_at=now))
 
     async def revoke_user(self, user_id: int, now: datetime) -> None:
+        """Revoke every live refresh token of a user (ban)."""
         async with self.db.transaction() as s:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
                                                           RefreshTokenRow.revoked_at.is_(None))

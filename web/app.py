@@ -12,8 +12,16 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from storage.settings import Settings
-from web import metrics, openapi, routes_auth, routes_bookings, routes_events, routes_ops
-from web import routes_waitlist
+from web import (
+    metrics,
+    openapi,
+    routes_admin,
+    routes_auth,
+    routes_bookings,
+    routes_events,
+    routes_ops,
+    routes_waitlist,
+)
 from web.context import Hub
 from web.errors import exception_handlers
 from web.ratelimit import RateLimitMiddleware
@@ -44,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_auth.routes,
         *routes_events.routes,
         *routes_bookings.routes,
+        *routes_admin.routes,
         *routes_waitlist.routes,
         *metrics.routes,
         *openapi.routes,

@@ -1,17 +1,20 @@
-"""``/events/*`` reads and ``POST /admin/events``."""
+"""``/events`` listing, ``/events/*`` reads and ``POST /admin/events``."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hub.events import EventDraft
+from hub.events import EventDraft, EventQuery
+from hub.model import EventStatus
 from hub.seatmap import Section
 from web import render
+from web.admin_schemas import EventListQuery, parse_query
 from web.auth import hub_of, require_principal
 from web.context import utcnow
 from web.errors import JSONResponse
 from web.params import path_id
+from web.routes_admin import services
 from web.schemas import EventIn, parse_body
 
 __all__ = ["routes"]
@@ -27,9 +30,19 @@ async def create_event(request: Request) -> JSONResponse:
         if body.seat_map else None,
         hold_ttl_seconds=body.hold_ttl_seconds,
         waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote)
-    hub = hub_of(request)
-    event = await hub.events.create(principal, draft, utcnow())
-    return JSONResponse(render.event(await hub.events.with_live_counts(event)), status_code=201)
+    event = await services(request).events.create(principal, draft, utcnow())
+    return JSONResponse(render.event(event), status_code=201)
+
+
+async def list_events(request: Request) -> JSONResponse:
+    """``{items: [Event], total, page, page_size}``; bad parameters are 422."""
+    q = parse_query(EventListQuery, request.query_params)
+    query = EventQuery(offset=q.offset, limit=q.page_size, q=q.q or None, sort=q.sort,
+                       order=q.order, upcoming_only=q.upcoming_only,
+                       status=EventStatus(q.status) if q.status else None)
+    events, total = await services(request).events.search(query, utcnow())
+    return JSONResponse(render.page([render.event(e) for e in events], total, q.page,
+                                    q.page_size))
 
 
 async def get_event(request: Request) -> JSONResponse:
@@ -46,6 +59,7 @@ async def get_seats(request: Request) -> JSONResponse:
 
 routes = [
     Route("/admin/events", create_event, methods=["POST"]),
+    Route("/events", list_events, methods=["GET"]),
     Route("/events/{event_id}", get_event, methods=["GET"]),
     Route("/events/{event_id}/seats", get_seats, methods=["GET"]),
 ]

@@ -41,12 +41,18 @@ class TokenCodec:
 
     def issue(self, user_id: int, role: Role, now: datetime, *, kind: str = "access",
               family: str | None = None, jti: str | None = None) -> tuple[str, dict[str, Any]]:
-        """Returns ``(token, claims)``; claims: sub, role, typ, jti, iat, exp (+ fam)."""
+        """Returns ``(token, claims)``; claims: sub, role, typ, jti, iat, exp (+ fam).
+
+        ``iat`` keeps milliseconds (a JSON number, RFC 7519 §2 NumericDate) so a revocation
+        of "every token issued before now" spares a token issued a moment later; ``fam`` is
+        the refresh family, on access tokens too, so logout can revoke it.
+        """
         ttl = self.access_ttl if kind == "access" else self.refresh_ttl
         claims: dict[str, Any] = {
             "sub": str(user_id), "role": str(role), "typ": kind,
             "jti": jti or secrets.token_urlsafe(16),
-            "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+            "iat": round(now.timestamp(), 3),
+            "exp": int((now + timedelta(seconds=ttl)).timestamp()),
         }
         if family:
             claims["fam"] = family
@@ -74,9 +80,9 @@ class TokenCodec:
         c = self.decode(token)
         try:
             return Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
-                             issued_at=datetime.fromtimestamp(int(c["iat"]), UTC),
+                             issued_at=datetime.fromtimestamp(float(c["iat"]), UTC),
                              expires_at=datetime.fromtimestamp(int(c["exp"]), UTC))
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
 
 

@@ -1,0 +1,139 @@
+"""Request bodies and query strings of the account, event-admin and analytics routes.
+
+Bodies follow :mod:`web.schemas` (strict JSON, unknown fields refused: 400 ``BAD_REQUEST``
+for types and unknown fields, 422 ``VALIDATION_ERROR`` for rules). Query strings are text, so
+they are parsed leniently (``"2"`` is 2, ``"true"``/``"1"`` are true) and any problem is 422
+``VALIDATION_ERROR`` with ``details.fields``; empty values count as absent and unknown
+parameters are ignored (cache busters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from hub.errors import ValidationFailed
+from web.schemas import Email, Name, SectionIn
+
+__all__ = [
+    "AdminBookingsQuery",
+    "AttendeesQuery",
+    "EventListQuery",
+    "EventPatchIn",
+    "RefreshIn",
+    "RoleIn",
+    "SeatsGenerateIn",
+    "SummaryQuery",
+    "UserCreateIn",
+    "UsersQuery",
+    "parse_query",
+]
+
+Q = TypeVar("Q", bound=BaseModel)
+RoleName = Literal["user", "organizer", "admin"]
+Page = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RefreshIn(_In):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class UserCreateIn(_In):
+    name: Name
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    role: RoleName = "user"
+
+
+class RoleIn(_In):
+    role: RoleName
+
+
+class EventPatchIn(_In):
+    """``PATCH /admin/events/{id}``: every field optional; absent or null leaves it as is."""
+
+    name: Name | None = None
+    venue: Name | None = None
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
+    hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
+    waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
+    auto_promote: bool | None = None
+    status: Literal["active", "inactive"] | None = None
+
+
+class SeatsGenerateIn(_In):
+    """``POST /admin/events/{id}/seats/generate``: a new seat map (or a plain capacity)."""
+
+    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+    page: Page = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+class EventListQuery(_Query):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    sort: Literal["start_time", "name", "utilization", "created_at"] = "start_time"
+    order: Literal["asc", "desc"] = "asc"
+    upcoming_only: bool = False
+    status: Literal["active", "inactive"] | None = None
+
+
+class UsersQuery(_Query):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    role: RoleName | None = None
+
+
+class AdminBookingsQuery(_Query):
+    event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    status: Literal["CONFIRMED", "CANCELLED"] | None = None
+
+
+class AttendeesQuery(_Query):
+    """The guest list comes whole for events up to 1,000 bookings."""
+
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 1000
+
+
+class SummaryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+    refresh: bool = False
+
+
+def parse_query(model: type[Q], params: Mapping[str, str]) -> Q:
+    """Validate a query string (the last value of a repeated name wins).
+
+    Raises: ValidationFailed (``details.fields``: ``[{field, message}]``).
+    """
+    data = {k: v for k, v in params.items() if v != ""}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "query", "message": e["msg"]}
+                  for e in exc.errors(include_url=False, include_context=False,
+                                      include_input=False)]
+        raise ValidationFailed("The query string is not valid.", fields=fields) from None
