@@ -14,11 +14,12 @@ import redis.asyncio as aioredis
 from hub.accounts import AccountService
 from hub.bookings import BookingService, HoldLimits
 from hub.events import EventService
-from hub.fanout import Broadcaster, user_channel
+from hub.fanout import Broadcaster, Outbox, user_channel
 from hub.model import Role
 from hub.waitlist import WaitlistService
 from storage.db import Database
 from storage.idempotency import IdempotencyStore
+from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
 from storage.pubsub import RedisChannels, publish
 from storage.seatview import RedisSeatView
@@ -85,6 +86,9 @@ class Hub:
     refresh: RefreshStore
     waitlist: WaitlistService
     notifications: NotificationStore
+    live_stats: LiveStats
+    analytics_outboxes: set[Outbox] = field(default_factory=set)
+    connections: int = 0
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -121,10 +125,12 @@ class Hub:
             refresh=RefreshStore(db),
             waitlist=WaitlistService(PgWaitlist(db, email=email), view, bookings, notifier),
             notifications=NotificationStore(db),
+            live_stats=LiveStats(client),
         )
         await channels.start()
         await hub._reconcile_on_start()
         hub.tasks.append(asyncio.create_task(hub._sweeper(), name="evently-sweeper"))
+        hub.tasks.append(asyncio.create_task(hub._analytics(), name="evently-analytics"))
         return hub
 
     async def _reconcile_on_start(self) -> None:
@@ -172,6 +178,26 @@ class Hub:
         await self.channels.stop()
         await self.redis.aclose()
         await self.db.close()
+
+    async def _analytics(self) -> None:
+        """Every 0.9 s: publish this process's local counts, and push the aggregated
+        ``analytics`` message to local admin sessions that asked (at least once a second)."""
+        import orjson
+
+        while True:
+            await asyncio.sleep(0.9)
+            try:
+                subs = {e: len(s) for e, s in self.broadcaster.by_event.items()}
+                await self.live_stats.publish_local(subs, self.connections)
+                if self.analytics_outboxes:
+                    now_ms = int(utcnow().timestamp() * 1000)
+                    text = orjson.dumps(await self.live_stats.snapshot(now_ms)).decode()
+                    for box in list(self.analytics_outboxes):
+                        box.put(text)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("analytics tick failed")
 
     async def _sweeper(self) -> None:
         """Expire holds every ``SWEEP_INTERVAL_SECONDS`` (0.2 s) and keep the views of events

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hub.errors import BadRequest, Evently, TokenExpired, Unauthenticated, Unavailable
 from hub.fanout import Outbox, Subscription
+from hub.policy import require_admin
 from web import render
 from web.auth import bearer
 from web.context import Hub, utcnow
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_OVERLOADED, CLOSE_REVOKED = (
     1008, 1009, 1011, 1013, 4401)
 PUBLIC_OPS = {"auth", "subscribe", "unsubscribe", "ping"}
+REVOKED_MARK = '"type":"session.revoked"'  # pushed on a user's channel when banned/revoked
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: set[str]) -> bool:
@@ -80,6 +82,7 @@ class Session:
             "extend": self.op_extend, "release": self.op_release, "confirm": self.op_confirm,
             "cancel": self.op_cancel, "waitlist.join": self.op_waitlist_join,
             "waitlist.leave": self.op_waitlist_leave,
+            "analytics.subscribe": self.op_analytics_subscribe,
         }
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -94,6 +97,9 @@ class Session:
                 await self.close(CLOSE_OVERLOADED, "too slow to keep up; resubscribe with since")
                 return
             if not batch:
+                return
+            if any(REVOKED_MARK in t for t in batch):
+                await self.close(CLOSE_REVOKED, "session revoked")
                 return
             text = batch[0] if len(batch) == 1 else "[" + ",".join(batch) + "]"
             await self.ws.send_text(text)
@@ -167,6 +173,7 @@ class Session:
             task.add_done_callback(self._background.discard)
 
     async def cleanup(self) -> None:
+        self.hub.analytics_outboxes.discard(self.outbox)
         if self._expiry_timer:
             self._expiry_timer.cancel()
         self.outbox.close()
@@ -310,6 +317,11 @@ class Session:
         return render.booking(booking)
 
 
+    async def op_analytics_subscribe(self, msg: dict[str, Any]) -> dict[str, Any]:
+        require_admin(self.require_auth())
+        self.hub.analytics_outboxes.add(self.outbox)
+        return {}
+
     async def op_waitlist_join(self, msg: dict[str, Any]) -> dict[str, Any]:
         entry = await self.hub.waitlist.join(self.require_auth(), _int_field(msg, "event_id"),
                                              _int_field(msg, "qty"), utcnow())
@@ -329,6 +341,7 @@ async def ws_endpoint(ws: WebSocket) -> None:
         await ws.close(CLOSE_POLICY, "origin not allowed")
         return
     session = Session(ws, hub)
+    hub.connections += 1
     writer = asyncio.create_task(session.writer())
     try:
         token = bearer(ws)
@@ -365,6 +378,7 @@ async def ws_endpoint(ws: WebSocket) -> None:
         log.exception("ws session failed")
         await session.close(CLOSE_ERROR, "server error")
     finally:
+        hub.connections -= 1
         await session.cleanup()
         writer.cancel()
         try:
