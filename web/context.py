@@ -131,6 +131,8 @@ class Hub:
         await hub._reconcile_on_start()
         hub.tasks.append(asyncio.create_task(hub._sweeper(), name="evently-sweeper"))
         hub.tasks.append(asyncio.create_task(hub._analytics(), name="evently-analytics"))
+        if settings.email_enabled:
+            hub.tasks.append(asyncio.create_task(hub._mailer(), name="evently-mailer"))
         return hub
 
     async def _reconcile_on_start(self) -> None:
@@ -178,6 +180,30 @@ class Hub:
         await self.channels.stop()
         await self.redis.aclose()
         await self.db.close()
+
+    async def _mailer(self) -> None:
+        """Send the e-mail outbox (``SMTP_*`` settings) every second."""
+        import aiosmtplib
+
+        from storage.outbox import OutboxSender
+
+        st = self.settings
+
+        async def send(message: Any) -> object:
+            return await aiosmtplib.send(
+                message, hostname=st.smtp_host, port=st.smtp_port, username=st.smtp_username,
+                password=st.smtp_password, start_tls=st.smtp_starttls, timeout=10)
+
+        sender = OutboxSender(self.db, send, st.smtp_from)
+        while True:
+            try:
+                while await sender.send_due(utcnow()):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("e-mail outbox pass failed")
+            await asyncio.sleep(1)
 
     async def _analytics(self) -> None:
         """Every 0.9 s: publish this process's local counts, and push the aggregated
