@@ -23,7 +23,7 @@ class Inbox:
         self.messages: list[bytes] = []
         self.fail = False
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.fail:
             return "451 try again later"
         self.messages.append(envelope.content)
