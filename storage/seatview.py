@@ -122,6 +122,17 @@ class RedisSeatView:
             raise NotFound("No such hold; it may have expired or been released.")
         raise error_for_code(code)
 
+    async def _read(self, *commands: tuple[str, tuple[Any, ...], dict[str, Any]]) -> list[Any]:
+        """Run read commands in one MULTI/EXEC, so they see one consistent moment.
+        Raises: Unavailable."""
+        async def run() -> list[Any]:
+            async with self.r.pipeline(transaction=True) as pipe:
+                for name, args, kwargs in commands:
+                    getattr(pipe, name)(*args, **kwargs)
+                return list(await pipe.execute())
+
+        return await self._call(run)
+
     async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
         try:
             return await op()
@@ -210,14 +221,10 @@ class RedisSeatView:
 
     async def free_count(self, event_id: int) -> int:
         """Seats a waitlist offer could take now: pooled + available."""
-        async def read() -> list[Any]:
-            async with self.r.pipeline(transaction=True) as pipe:
-                pipe.scard(_key(event_id, "pool"))
-                pipe.zcard(_key(event_id, "avail"))
-                pipe.exists(meta_key(event_id))
-                return list(await pipe.execute())
-
-        pooled, avail, exists = await self._call(read)
+        pooled, avail, exists = await self._read(
+            ("scard", (_key(event_id, "pool"),), {}),
+            ("zcard", (_key(event_id, "avail"),), {}),
+            ("exists", (meta_key(event_id),), {}))
         if not exists:
             raise ViewMissing(event_id)
         return int(pooled) + int(avail)
@@ -253,13 +260,9 @@ class RedisSeatView:
         return sorted(int(_s(m)) for m in members)
 
     async def snapshot(self, event_id: int) -> Snapshot:
-        async def read() -> list[Any]:
-            async with self.r.pipeline(transaction=True) as pipe:
-                pipe.hmget(meta_key(event_id), "epoch", "seq")
-                pipe.hgetall(_key(event_id, "view"))
-                return list(await pipe.execute())
-
-        (epoch, seq), view = await self._call(read)
+        (epoch, seq), view = await self._read(
+            ("hmget", (meta_key(event_id), "epoch", "seq"), {}),
+            ("hgetall", (_key(event_id, "view"),), {}))
         if epoch is None:
             raise ViewMissing(event_id)
         available, held, sold = [], [], []
@@ -282,14 +285,10 @@ class RedisSeatView:
         """``(epoch, seq, deltas)``: the encoded deltas after ``after_seq`` in order, up to
         the current ``seq``; None when history no longer covers them (another epoch, trimmed,
         or ``after_seq`` from the future)."""
-        async def read() -> list[Any]:
-            async with self.r.pipeline(transaction=True) as pipe:
-                pipe.hmget(meta_key(event_id), "epoch", "seq")
-                pipe.xrange(_key(event_id, "hist"), "-", "+", count=1)
-                pipe.xrange(_key(event_id, "hist"), f"{after_seq + 1}-0", "+")
-                return list(await pipe.execute())
-
-        (cur_epoch, cur_seq), first, entries = await self._call(read)
+        (cur_epoch, cur_seq), first, entries = await self._read(
+            ("hmget", (meta_key(event_id), "epoch", "seq"), {}),
+            ("xrange", (_key(event_id, "hist"), "-", "+"), {"count": 1}),
+            ("xrange", (_key(event_id, "hist"), f"{after_seq + 1}-0", "+"), {}))
         if cur_epoch is None:
             raise ViewMissing(event_id)
         if int(cur_epoch) != epoch or after_seq > int(cur_seq) or after_seq < 0:
@@ -303,13 +302,9 @@ class RedisSeatView:
         return epoch, int(cur_seq), texts
 
     async def counts(self, event_id: int) -> EventCounts | None:
-        async def read() -> list[Any]:
-            async with self.r.pipeline(transaction=True) as pipe:
-                pipe.hmget(meta_key(event_id), "held", "sold")
-                pipe.zcard(_key(event_id, "avail"))
-                return list(await pipe.execute())
-
-        (held, sold), avail = await self._call(read)
+        (held, sold), avail = await self._read(
+            ("hmget", (meta_key(event_id), "held", "sold"), {}),
+            ("zcard", (_key(event_id, "avail"),), {}))
         if held is None:
             return None
         return EventCounts(available=int(avail), held=int(held), sold=int(sold))
