@@ -13,10 +13,12 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService
 from hub.bookings import BookingService, HoldLimits
+from hub.errors import NotFound
 from hub.events import EventService
 from hub.fanout import Broadcaster, Outbox, user_channel
 from hub.model import Role
 from hub.waitlist import WaitlistService
+from storage.analytics import invalidate as invalidate_analytics
 from storage.db import Database
 from storage.idempotency import IdempotencyStore
 from storage.live_stats import LiveStats
@@ -51,6 +53,9 @@ _RENDER: dict[str, Callable[[Any], dict[str, Any]]] = {
 }
 
 
+_BOOKING_CHANGES = {"booking.confirmed", "booking.cancelled", "waitlist.promoted"}
+
+
 class RedisNotifier:
     """:class:`hub.ports.Notifier`: render a personal push and publish it on the user's
     channel, which every hub process with a session of that user listens to."""
@@ -59,6 +64,11 @@ class RedisNotifier:
         self.client = client
 
     async def notify(self, user_id: int, kind: str, record: object) -> None:
+        if kind in _BOOKING_CHANGES:
+            try:  # the analytics summary is dropped on every booking change
+                await invalidate_analytics(self.client)
+            except Exception:
+                log.exception("could not drop the analytics cache")
         body = {"type": kind, **_RENDER[kind](record)}
         try:
             await publish(self.client, user_channel(user_id), body)
@@ -238,7 +248,10 @@ class Hub:
                 if tick % 5 == 0:
                     for event_id in list(self.broadcaster.by_event):
                         if not await self.view.exists(event_id):
-                            await self.bookings.ensure_view(event_id, utcnow())
+                            try:
+                                await self.bookings.ensure_view(event_id, utcnow())
+                            except NotFound:
+                                pass  # a deleted event: its subscribers just stay idle
             except asyncio.CancelledError:
                 raise
             except Exception:
