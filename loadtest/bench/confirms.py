@@ -3,8 +3,9 @@
     uv run python -m loadtest.bench.confirms --host http://127.0.0.1:8400 --concurrency 16 \\
         --rounds 5
 
-Both sides run ``--rounds`` rounds of ``--concurrency`` concurrent workers; in each round every
-worker confirms ``--per-round`` one-seat bookings one after another. Only the confirm phase is
+Both sides run ``--rounds`` rounds (alternating raw, hub, raw …, so both see the same background
+load) of ``--concurrency`` concurrent workers; in each round every worker confirms
+``--per-round`` one-seat bookings one after another. Only the confirm phase is
 timed; confirms/s = confirms ÷ summed confirm-phase seconds.
 
 - **hub**: one WebSocket session per worker, each a different prepared account
@@ -204,8 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--database-url or DATABASE_URL is required for the raw side")
     host = args.host.rstrip("/")
 
-    raw = _run(bench_raw(host, args.database_url, args.concurrency, args.per_round, args.rounds))
-    hub = _run(bench_hub(host, args.concurrency, args.per_round, args.rounds))
+    # Alternate raw and hub, one round at a time, so both see the same background load.
+    raw: tuple[int, float, list[float], int] = (0, 0.0, [], 0)
+    hub: tuple[int, float, list[float], int] = (0, 0.0, [], 0)
+    for _ in range(args.rounds):
+        r = _run(bench_raw(host, args.database_url, args.concurrency, args.per_round, 1))
+        raw = (raw[0] + r[0], raw[1] + r[1], raw[2] + r[2], raw[3] + r[3])
+        h = _run(bench_hub(host, args.concurrency, args.per_round, 1))
+        hub = (hub[0] + h[0], hub[1] + h[1], hub[2] + h[2], hub[3] + h[3])
     raw_rate, hub_rate = raw[0] / raw[1], hub[0] / hub[1]
     raw_s, hub_s = summarize_ms(raw[2]), summarize_ms(hub[2])
     print(

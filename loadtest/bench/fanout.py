@@ -339,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             "p99",
             "max",
             "closed",
+            "driver errors",
         ],
         [
             [
@@ -352,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                 r.lag["p99"],
                 r.lag["max"],
                 r.closed,
+                r.driver_errors,
             ]
             for r in results
         ],

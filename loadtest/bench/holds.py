@@ -3,7 +3,8 @@
     uv run python -m loadtest.bench.holds --host http://127.0.0.1:8400 --concurrency 16 \\
         --duration 10
 
-Both sides run ``--concurrency`` loops for ``--duration`` s, each loop taking a one-seat hold on
+Both sides run ``--concurrency`` loops for ``--duration`` s (in ``--repeats`` alternating
+raw/hub slices, so both see the same background load), each loop taking a one-seat hold on
 its own seat and releasing it (hold → release → hold …), so no loop ever loses a race:
 
 - **hub**: one WebSocket session per loop, each a different prepared account
@@ -134,13 +135,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per side")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="alternating raw/hub slices the duration is cut into"
+    )
     args = parser.parse_args(argv)
     if not args.redis_url:
         parser.error("--redis-url or REDIS_URL is required for the raw side")
     host = args.host.rstrip("/")
 
-    raw_holds, raw_lat, raw_err = _run(bench_raw(args.redis_url, args.concurrency, args.duration))
-    hub_holds, hub_lat, hub_err = _run(bench_hub(host, args.concurrency, args.duration))
+    # Alternate short raw and hub slices so both sides see the same background load.
+    raw_holds = hub_holds = raw_err = hub_err = 0
+    raw_lat: list[float] = []
+    hub_lat: list[float] = []
+    slice_s = args.duration / args.repeats
+    for _ in range(args.repeats):
+        n, lat, err = _run(bench_raw(args.redis_url, args.concurrency, slice_s))
+        raw_holds, raw_err = raw_holds + n, raw_err + err
+        raw_lat += lat
+        n, lat, err = _run(bench_hub(host, args.concurrency, slice_s))
+        hub_holds, hub_err = hub_holds + n, hub_err + err
+        hub_lat += lat
     raw_rate, hub_rate = raw_holds / args.duration, hub_holds / args.duration
     raw_s, hub_s = summarize_ms(raw_lat), summarize_ms(hub_lat)
     print(f"\nholds, {args.concurrency} concurrent hold→release loops, {args.duration:g} s each\n")

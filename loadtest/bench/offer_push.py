@@ -28,8 +28,9 @@ import websockets
 from loadtest.bench.common import summarize_ms
 
 
-async def _session(url: str, token: str, arrivals: list[float],
-                   got: asyncio.Event) -> websockets.ClientConnection:
+async def _session(
+    url: str, token: str, arrivals: list[float], got: asyncio.Event
+) -> websockets.ClientConnection:
     ws = await websockets.connect(url)
     await ws.send(orjson.dumps({"op": "auth", "token": token, "ref": 1}))
     await ws.recv()
@@ -48,38 +49,57 @@ async def _session(url: str, token: str, arrivals: list[float],
 
 async def run(hubs: list[str], email: str, password: str, rounds: int) -> None:
     async with httpx.AsyncClient(base_url=hubs[0], timeout=30) as http:
-        org = (await http.post("/auth/login", json={"email": email, "password": password})
-               ).json()["access_token"]
+        org = (await http.post("/auth/login", json={"email": email, "password": password})).json()[
+            "access_token"
+        ]
         start = datetime.now(UTC) + timedelta(days=40)
-        ev = (await http.post("/admin/events", headers={"Authorization": f"Bearer {org}"},
-                              json={"name": "offer bench", "venue": "bench",
-                                    "start_time": start.isoformat(),
-                                    "end_time": (start + timedelta(hours=1)).isoformat(),
-                                    "capacity": rounds})).json()
+        ev = (
+            await http.post(
+                "/admin/events",
+                headers={"Authorization": f"Bearer {org}"},
+                json={
+                    "name": "offer bench",
+                    "venue": "bench",
+                    "start_time": start.isoformat(),
+                    "end_time": (start + timedelta(hours=1)).isoformat(),
+                    "capacity": rounds,
+                },
+            )
+        ).json()
         bookings = []
         for _ in range(rounds):
-            r = await http.post(f"/events/{ev['id']}/book", json={"qty": 1},
-                                headers={"Authorization": f"Bearer {org}"})
+            r = await http.post(
+                f"/events/{ev['id']}/book",
+                json={"qty": 1},
+                headers={"Authorization": f"Bearer {org}"},
+            )
             bookings.append(r.json()["id"])
         waiters = []
         for _ in range(rounds):
             mail = f"waiter-{uuid.uuid4().hex[:10]}@bench.test"
-            await http.post("/auth/signup", json={"name": "w", "email": mail,
-                                                  "password": "bench-pass-1"})
-            tok = (await http.post("/auth/login", json={"email": mail,
-                                                        "password": "bench-pass-1"})
-                   ).json()["access_token"]
-            await http.post(f"/events/{ev['id']}/waitlist", json={"qty": 1},
-                            headers={"Authorization": f"Bearer {tok}"})
+            await http.post(
+                "/auth/signup", json={"name": "w", "email": mail, "password": "bench-pass-1"}
+            )
+            tok = (
+                await http.post("/auth/login", json={"email": mail, "password": "bench-pass-1"})
+            ).json()["access_token"]
+            await http.post(
+                f"/events/{ev['id']}/waitlist",
+                json={"qty": 1},
+                headers={"Authorization": f"Bearer {tok}"},
+            )
             waiters.append(tok)
         lat: list[float] = []
         for i in range(rounds):
             arrivals: list[float] = []
             got = asyncio.Event()
-            socks = [await _session(h.replace("http", "ws", 1) + "/ws", waiters[i], arrivals,
-                                    got) for h in hubs]
-            r = await http.delete(f"/bookings/{bookings[i]}",
-                                  headers={"Authorization": f"Bearer {org}"})
+            socks = [
+                await _session(h.replace("http", "ws", 1) + "/ws", waiters[i], arrivals, got)
+                for h in hubs
+            ]
+            r = await http.delete(
+                f"/bookings/{bookings[i]}", headers={"Authorization": f"Bearer {org}"}
+            )
             t_resp = time.monotonic()
             assert r.status_code == 200, r.text
             deadline = time.monotonic() + 5
@@ -89,9 +109,11 @@ async def run(hubs: list[str], email: str, password: str, rounds: int) -> None:
             for s in socks:
                 await s.close()
     s = summarize_ms(lat)
-    print(f"waitlist.offered push after the freeing response, {rounds} rounds x "
-          f"{len(hubs)} sessions (ms): p50 {s['p50']:.2f}  p90 {s['p90']:.2f}  "
-          f"p99 {s['p99']:.2f}  max {s['max']:.2f}  (n={int(s['n'])}; target p99 < 250)")
+    print(
+        f"waitlist.offered push after the freeing response, {rounds} rounds x "
+        f"{len(hubs)} sessions (ms): p50 {s['p50']:.2f}  p90 {s['p90']:.2f}  "
+        f"p99 {s['p99']:.2f}  max {s['max']:.2f}  (n={int(s['n'])}; target p99 < 250)"
+    )
 
 
 def main() -> None:
