@@ -244,7 +244,11 @@ class Hub:
             await asyncio.sleep(interval)
             tick += 1
             try:
-                await self.bookings.sweep(utcnow())
+                swept = await self.bookings.sweep(utcnow())
+                if swept:
+                    from web import metrics
+
+                    metrics.holds_expired(len(swept))
                 if tick % 5 == 0:
                     for event_id in list(self.broadcaster.by_event):
                         if not await self.view.exists(event_id):

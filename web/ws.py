@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from hub.errors import BadRequest, Evently, TokenExpired, Unauthenticated, Unavailable
 from hub.fanout import Outbox, Subscription
 from hub.policy import require_admin
-from web import render
+from web import metrics, ratelimit, render
 from web.auth import bearer
 from web.context import Hub, utcnow
 from web.errors import ws_error
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_OVERLOADED, CLOSE_REVOKED = (
     1008, 1009, 1011, 1013, 4401)
 PUBLIC_OPS = {"auth", "subscribe", "unsubscribe", "ping"}
+METERED_OPS = {"hold", "confirm", "cancel", "extend", "release"}
 REVOKED_MARK = '"type":"session.revoked"'  # pushed on a user's channel when banned/revoked
 
 
@@ -129,7 +130,14 @@ class Session:
                                                                  "message": "unknown op"}])
             if op not in PUBLIC_OPS:
                 self.require_auth()
-            result = await handler(msg)
+            try:
+                result = await handler(msg)
+            except Evently as err:
+                if op in METERED_OPS:
+                    metrics.ws_op(op, err.code)
+                raise
+            if op in METERED_OPS:
+                metrics.ws_op(op, "ok")
             if result.get("type") == "_sent":
                 return
             if result.get("type") == "pong":
@@ -266,9 +274,11 @@ class Session:
     async def op_hold(self, msg: dict[str, Any]) -> dict[str, Any]:
         from web.schemas import HoldIn, parse_obj
 
+        principal = self.require_auth()
         event_id = _int_field(msg, "event_id")
         body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
-        hold = await self.hub.bookings.hold(self.require_auth(), event_id, utcnow(),
+        await ratelimit.check(self.hub, "holds", str(principal.id))
+        hold = await self.hub.bookings.hold(principal, event_id, utcnow(),
                                             seat_ids=body.seat_ids, qty=body.qty)
         return render.hold(hold)
 
@@ -287,6 +297,7 @@ class Session:
 
         principal = self.require_auth()
         hold_id = _str_field(msg, "hold_id")
+        await ratelimit.check(self.hub, "bookings", str(principal.id))
         body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
         guest = body.guest.model_dump() if body.guest else None
         key = msg.get("idempotency_key")
@@ -342,6 +353,7 @@ async def ws_endpoint(ws: WebSocket) -> None:
         return
     session = Session(ws, hub)
     hub.connections += 1
+    metrics.ws_session_opened()
     writer = asyncio.create_task(session.writer())
     try:
         token = bearer(ws)
@@ -379,6 +391,7 @@ async def ws_endpoint(ws: WebSocket) -> None:
         await session.close(CLOSE_ERROR, "server error")
     finally:
         hub.connections -= 1
+        metrics.ws_session_closed()
         await session.cleanup()
         writer.cancel()
         try:
