@@ -23,6 +23,8 @@ def tokens() -> TokenFile:
     file = read_token_file(load_settings().tokens_file)
     if file.admin is None:
         raise SystemExit("benchmarks need an admin: run loadtest.prepare with --admin-email")
+    if not all(a.fresh_for(120) for a in [file.admin, *file.users]):
+        raise SystemExit("prepared tokens expire within 2 minutes: run loadtest.prepare again")
     return file
 
 
