@@ -10,7 +10,7 @@
 # Knobs (environment): LT_USERS (80), LT_DURATION_SECONDS (40), LT_SECTIONS
 # (Floor:10:10,Lower:10:10,Upper:10:10 = 300 seats), LT_EXPECT_SOLD_OUT (0; 1 fails a run that
 # did not sell out), LT_OUT_DIR (a fresh temp dir; tokens, ledger, CSVs and hub logs go there),
-# LT_PORTS ("8401 8402").
+# LT_PORTS ("8401 8402"), BCRYPT_ROUNDS (4), LOG_LEVEL (warning).
 set -euo pipefail
 
 : "${DATABASE_URL:?set DATABASE_URL}"
@@ -19,6 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export RATE_LIMIT_ENABLED=false
+# Cheap password hashing and quiet hubs: CI measures bookings, not bcrypt or access logs.
+export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
+export LOG_LEVEL="${LOG_LEVEL:-warning}"
 export JWT_SECRET="${JWT_SECRET:-ci-flash-sale-$(date +%s)-$RANDOM$RANDOM}"  # shared by both hubs
 export LT_OUT_DIR="${LT_OUT_DIR:-$(mktemp -d /tmp/evently-flash.XXXXXX)}"
 export LT_USERS="${LT_USERS:-80}"
