@@ -262,9 +262,11 @@ class EventAdmin:
         return [await self.events.with_live_counts(e) for e in events], total
 
     async def create(self, actor: Actor, draft: EventDraft, now: datetime) -> Event:
-        """:meth:`EventService.create`, with live counts. Raises what it raises."""
+        """:meth:`EventService.create`, with live counts; its live view is built at once, so
+        the seat map and the admins' stream show it from the start. Raises what it raises."""
         event = await self.events.create(actor, draft, now)
         await self.invalidate()
+        await self.rebuild(event.id, now)
         return await self.events.with_live_counts(event)
 
     async def _managed(self, actor: Actor, event_id: int) -> Event:
