@@ -145,18 +145,20 @@ function renderRowInfo(row) {
   );
 }
 
-let lastPush = 0;
+const STALE_MS = 3000;
 
-// When no `analytics` push arrives (a hub without the stream, or a dropped subscription),
-// keep the table moving from the public event counts until pushes resume.
+// The analytics stream covers the events the hub has live views for; a row it leaves out (a new
+// event nobody has opened yet) or a hub without the stream is filled from the public counts.
 async function pollCounts() {
-  if (Date.now() - lastPush < 3000) return;
+  const now = Date.now();
+  const stale = (row) => now - (row.pushedAt ?? 0) > STALE_MS;
+  if (rows.size > 0 && ![...rows.values()].some(stale)) return;
   try {
     const res = await api.get("/events?page_size=100&sort=created_at&order=desc");
-    if (Date.now() - lastPush < 3000) return;
+    const events = (res.items ?? []).filter((e) => !rows.has(e.id) || stale(rows.get(e.id)));
+    if (events.length === 0) return;
     applyAnalytics({
-      at: new Date().toISOString(),
-      events: (res.items ?? []).map((e) => ({
+      events: events.map((e) => ({
         id: e.id, sold: e.booked_count, held: e.held_count, available: e.available_count,
         waitlisted: e.waitlisted_count,
       })),
@@ -167,9 +169,9 @@ async function pollCounts() {
 }
 
 function applyAnalytics(msg, pushed = true) {
-  if (pushed) lastPush = Date.now();
   for (const ev of msg.events ?? []) {
     const row = ensureRow(ev.id);
+    if (pushed) row.pushedAt = Date.now();
     for (const f of FIELDS) {
       if (!pushed && ev[f] === undefined) continue;
       const text = fmt(f, ev[f]);
@@ -183,9 +185,11 @@ function applyAnalytics(msg, pushed = true) {
     connections.push(Number(msg.connections));
     connectionsChart.draw();
   }
+  if (!pushed) return;
   const at = $('[data-field="at"]');
-  at.textContent = msg.at ? new Date(msg.at).toLocaleTimeString() : new Date().toLocaleTimeString();
-  at.setAttribute("datetime", msg.at ?? new Date().toISOString());
+  const when = msg.at ? new Date(msg.at) : new Date(); // ms epoch or RFC 3339
+  at.textContent = when.toLocaleTimeString();
+  at.setAttribute("datetime", when.toISOString());
 }
 
 async function setActive(row, active) {
