@@ -176,9 +176,15 @@ ws.on("waitlist.promoted", (msg) => {
   refreshWaitlist();
 });
 
+// Notifications that repeat a push this page already announces (the stored copy of it).
+const ANNOUNCED_KINDS = new Set(["waitlist.offered", "waitlist.promoted", "booking.confirmed", "booking.cancelled", "hold.expired"]);
+
 ws.on("notification", (msg) => {
   const n = msg.notification ?? msg;
-  const text = n.payload?.message ?? n.payload?.text ?? n.message ?? String(n.kind ?? "notification").replaceAll(/[._]/g, " ");
+  if (ANNOUNCED_KINDS.has(n.kind)) return;
+  const p = n.payload ?? {};
+  const what = String(n.kind ?? "notification").replaceAll(/[._]/g, " ");
+  const text = p.message ?? p.text ?? `${what[0].toUpperCase()}${what.slice(1)}${p.seats?.length ? `: ${p.seats.join(", ")}` : ""}.`;
   announce(text, { kind: "info", timeout: 12000 });
 });
 
