@@ -1,9 +1,13 @@
 """Flash-sale load test: WebSocket seat pickers, REST bookers and an admin watcher, one event.
 
-Run headless (after ``python -m loadtest.prepare``, see docs/loadtest.md)::
+Run headless, setup included (accounts and a fresh event are prepared before any user starts,
+untimed; see docs/loadtest.md)::
 
+    LT_ADMIN_EMAIL=admin@example.com LT_ADMIN_PASSWORD=secret \\
     uv run locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8000 \\
         --only-summary --csv loadtest/out/stats
+
+Without ``LT_ADMIN_EMAIL`` it uses what ``python -m loadtest.prepare`` left in ``LT_OUT_DIR``.
 
 Users (CONTRACT §2, §3; every figure in **ms**):
 
@@ -34,6 +38,8 @@ import logging
 import math
 import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -46,7 +52,7 @@ import requests
 from gevent.event import Event
 from gevent.lock import Semaphore
 from locust import HttpUser, LoadTestShape, User, between, events, task
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadtest.accounts import Account, AccountPool, read_token_file
 from loadtest.config import Settings, load_settings
@@ -104,24 +110,64 @@ def _init(environment: Any, **_: Any) -> None:
     STATE.settings = settings
     if environment.runner is not None:
         environment.runner.register_message("lt_wind_down", _on_wind_down)
-    if isinstance(environment.runner, MasterRunner):
-        return  # the master only runs the shape; users live on workers
+    if not isinstance(environment.runner, WorkerRunner) and os.environ.get("LT_ADMIN_EMAIL"):
+        _auto_prepare(environment, settings)
+
+
+def _auto_prepare(environment: Any, settings: Settings) -> None:
+    """With ``LT_ADMIN_EMAIL``/``LT_ADMIN_PASSWORD`` set, run the setup step before any user.
+
+    ``loadtest.prepare`` runs as a subprocess (plain asyncio, away from gevent): it reuses or
+    refreshes cached accounts (``LT_USERS`` of them) and, unless ``LT_EVENT_ID`` is set, creates
+    a fresh event (``LT_SECTIONS``, default 300 seats) for this run. None of it is timed.
+    """
+    host = (settings.hosts or (environment.host or "",))[0]
+    argv = [
+        sys.executable,
+        "-m",
+        "loadtest.prepare",
+        "--host",
+        host,
+        "--users",
+        str(settings.users),
+        "--admin-email",
+        os.environ["LT_ADMIN_EMAIL"],
+        "--admin-password",
+        os.environ.get("LT_ADMIN_PASSWORD", ""),
+    ]
+    if settings.event_id is None:
+        argv += [
+            "--create-event",
+            "--sections",
+            os.environ.get("LT_SECTIONS", "Floor:10:10,Lower:10:10,Upper:10:10"),
+        ]
+    shown = [a for a in argv if a != os.environ.get("LT_ADMIN_PASSWORD")]
+    log.info("setup: %s", " ".join(shown))
+    if subprocess.run(argv, check=False).returncode != 0:
+        raise SystemExit("loadtest.prepare failed; see above")
+
+
+def _load_run(environment: Any) -> None:
+    """Accounts, event, hosts and ledger of this process (every process that runs users)."""
+    settings = STATE.settings
+    assert settings is not None
     tokens = read_token_file(settings.tokens_file)
-    STATE.pool = AccountPool(tokens.users)
+    # A worker learns its index from the master only after init, hence at test start.
+    worker_index = max(0, getattr(environment.runner, "worker_index", 0) or 0)
+    STATE.pool = AccountPool(tokens.users, worker_index, int(os.environ.get("LT_WORKERS", "1")))
     STATE.admin = tokens.admin
     STATE.event_id = settings.resolve_event_id()
     STATE.hosts = list(settings.hosts)
-    STATE.ledger = Ledger(settings.ledger_dir)
+    STATE.layout = None
+    if STATE.ledger is None:
+        STATE.ledger = Ledger(settings.ledger_dir)
 
 
 @events.test_start.add_listener
 def _test_start(environment: Any, **_: Any) -> None:
     STATE.wind_down.clear()
-    if STATE.pool is not None and STATE.settings is not None:
-        # A worker learns its index from the master only after init, so the pool is built here.
-        tokens = read_token_file(STATE.settings.tokens_file)
-        worker_index = max(0, getattr(environment.runner, "worker_index", 0) or 0)
-        STATE.pool = AccountPool(tokens.users, worker_index, int(os.environ.get("LT_WORKERS", "1")))
+    if not isinstance(environment.runner, MasterRunner):
+        _load_run(environment)
 
 
 @events.quitting.add_listener
