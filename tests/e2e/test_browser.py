@@ -299,3 +299,36 @@ def test_seat_picker_works_on_a_phone_with_the_keyboard(
     expect(seat).to_have_attribute("data-status", "mine", timeout=ms(5))
     # Focus moves on to the new hold's confirm button.
     expect(page.locator('[data-hold-id] [data-action="confirm"]')).to_be_focused()
+
+
+def test_expired_access_token_is_refreshed_without_losing_the_page(
+    browser: Browser, clean_stores, make_user, make_event, request: pytest.FixtureRequest
+):
+    from tests.conftest import hub_env
+    from tests.support.servers import HubProcess
+
+    short = HubProcess(hub_env(clean_stores, ACCESS_TOKEN_TTL_SECONDS="10")).start()
+    session = UiSession(browser, short.url)
+    failed_before = request.session.testsfailed
+    try:
+        admin, user = make_user(role="admin"), make_user()
+        event = make_event(admin["token"], **event_fields("Refresh", capacity=10))
+        page = session.page("user")
+        sign_in_with_form(page, user)
+        session.open_event(page, event["id"])
+        first = page.evaluate("JSON.parse(localStorage.getItem('evently.auth')).access_token")
+
+        page.wait_for_timeout(11_500)  # past the access token's lifetime: auth.expired
+        seat_id = Rest(short.url).seats(event["id"])[0]["id"]
+        session.seat(page, seat_id).click()
+        page.locator('[data-action="hold"]').click()
+        expect(session.seat(page, seat_id)).to_have_attribute("data-status", "mine", timeout=ms(5))
+        expect(page.locator('[data-action="logout"]')).to_be_visible()
+        second = page.evaluate("JSON.parse(localStorage.getItem('evently.auth')).access_token")
+        assert second != first
+    finally:
+        if request.session.testsfailed > failed_before:
+            out = Path(request.config.rootpath) / "test-output" / "screenshots"
+            session.screenshot_all(out, request.node.name)
+        session.close()
+        short.stop()

@@ -41,13 +41,17 @@ export const session = {
   },
   expiresSoon() {
     const s = this.load();
-    return Boolean(s?.expires_at) && s.expires_at - Date.now() < REFRESH_MARGIN_MS;
+    if (!s?.expires_at) return false;
+    // A quarter of a short token's life, so tokens of a few seconds aren't refreshed constantly.
+    const margin = Math.min(REFRESH_MARGIN_MS, (s.ttl_ms ?? Infinity) / 4);
+    return s.expires_at - Date.now() < margin;
   },
   save(pair) {
     const data = {
       access_token: pair.access_token,
       refresh_token: pair.refresh_token ?? this.refresh,
       expires_at: pair.expires_in ? Date.now() + pair.expires_in * 1000 : null,
+      ttl_ms: pair.expires_in ? pair.expires_in * 1000 : null,
     };
     localStorage.setItem(STORAGE_KEY, JSON.stringify(data));
     changes.dispatchEvent(new CustomEvent("change", { detail: { reason: "saved" } }));
