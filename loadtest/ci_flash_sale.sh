@@ -64,6 +64,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+for port in "${PORTS[@]}"; do
+    # Something already answering there would pass the readiness check in our hub's place.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        log "port $port is already in use; set LT_PORTS"
+        exit 1
+    fi
+done
+
 log "migrating"
 uv run evently migrate
 
@@ -79,6 +87,9 @@ for host in "${HOSTS[@]}"; do
         sleep 0.5
     done
     log "$host ready"
+done
+for pid in "${PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { log "a hub exited during start-up"; exit 1; }
 done
 
 uv run evently user add "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD" --role admin
