@@ -42,7 +42,7 @@ from hub.errors import (
 from hub.model import Hold, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
 
-__all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key"]
+__all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key", "script_source"]
 
 LUA_DIR = Path(__file__).parent / "lua"
 LIVE_EVENTS = "events:live"
@@ -59,7 +59,8 @@ def _key(event_id: int, name: str) -> str:
 
 
 @cache
-def _source(name: str) -> str:
+def script_source(name: str) -> str:
+    """The full text of Lua script ``name`` as the hub runs it (the shared helpers first)."""
     return (LUA_DIR / "_lib.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
 
 
@@ -91,7 +92,7 @@ class RedisSeatView:
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
         self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(_source(name)) for name in self.SCRIPTS
+            name: client.register_script(script_source(name)) for name in self.SCRIPTS
         }
 
     async def _run(self, name: str, event_id: int, args: list[Any]) -> list[Any]:

@@ -33,7 +33,7 @@ from loadtest.bench.common import print_table, ratio, summarize_ms
 from loadtest.bench.hubsetup import available_seats, create_event, tokens
 from loadtest.bench.wsrpc import open_rpc
 from loadtest.wsclient import ws_url
-from storage.seatview import _source, meta_key
+from storage.seatview import meta_key, script_source
 
 __all__ = ["main"]
 
@@ -88,7 +88,7 @@ async def bench_raw(
     r = aioredis.Redis.from_url(redis_url, max_connections=concurrency + 4)
     event_id = RAW_EVENT_BASE + os.getpid() % 100_000
     key = meta_key(event_id)
-    hold, release, load = (r.register_script(_source(n)) for n in ("hold", "release", "load"))
+    hold, release, load = (r.register_script(script_source(n)) for n in ("hold", "release", "load"))
     args: list[object] = [event_id, 1, 1, 300_000, concurrency]
     for i in range(concurrency):
         args += [i + 1, i, f"R{i + 1}"]
