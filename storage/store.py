@@ -12,22 +12,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+import orjson
+from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import AlreadyExists, EventInactive, HoldExpired, NotFound, SeatUnavailable
+from hub.errors import (
+    AlreadyExists,
+    EventInactive,
+    HoldExpired,
+    NotFound,
+    SeatUnavailable,
+    Unavailable,
+)
 from hub.model import (
     Booking,
     BookingStatus,
     Event,
     EventStatus,
+    Notification,
     Role,
     Seat,
     User,
 )
 from hub.ports import ConfirmCommand, NewEvent, ViewSource
-from storage.db import Database
+from storage.db import Database, unavailable_errors
 from storage.models import (
     BookingRow,
     BookingSeatRow,
@@ -39,6 +48,10 @@ from storage.models import (
 from storage.notifications import add_notification
 
 __all__ = ["PgStore", "event_from_row", "user_from_row"]
+
+CONFIRM_SQL = text(
+    "SELECT evently_confirm(:event, :user, CAST(:seats AS bigint[]), :fence, :hold, "
+    ":guest_name, :guest_email, :now, :email)")
 
 
 def user_from_row(row: UserRow) -> User:
@@ -211,9 +224,11 @@ class PgStore:
     async def confirm(self, cmd: ConfirmCommand) -> Booking:
         """Write a CONFIRMED booking for the held seats, in one transaction (invariant 3).
 
-        Locks the seat rows in id order (``SELECT … FOR UPDATE``), rejects a stale lease
-        (a seat's stored fence above the hold's), re-checks the seats are unsold, inserts the
-        booking, and advances each seat's fence. The partial unique index backs the check.
+        One call of the ``evently_confirm`` function (migration 0002), one round trip: it
+        locks the seat rows in id order (``SELECT … FOR UPDATE``), rejects a stale lease (a
+        seat's stored fence above the hold's), re-checks the seats are unsold, inserts the
+        booking with its seats and notification, and advances each seat's fence. The partial
+        unique index on active booking seats backs the check.
 
         Raises:
             NotFound: no such event. EventInactive: deactivated.
@@ -221,49 +236,40 @@ class PgStore:
             HoldExpired: a newer lease than this hold's has been confirmed on a seat.
         """
         ids = sorted(cmd.seat_ids)
+        guest = cmd.guest or {}
         try:
-            async with self.db.transaction() as s:
-                status = await s.scalar(select(EventRow.status)
-                                        .where(EventRow.id == cmd.event_id))
-                if status is None:
-                    raise NotFound("No such event.")
-                if status != "active":
-                    raise EventInactive()
-                rows = (await s.execute(
-                    select(SeatRow.id, SeatRow.fence, SeatRow.label)
-                    .where(SeatRow.id.in_(ids), SeatRow.event_id == cmd.event_id)
-                    .order_by(SeatRow.id).with_for_update())).all()
-                if len(rows) != len(ids):
-                    raise SeatUnavailable(sorted(set(ids) - {r.id for r in rows}))
-                if any(r.fence > cmd.fence for r in rows):
-                    raise HoldExpired("A newer hold on these seats has been confirmed.")
-                taken = list((await s.scalars(
-                    select(BookingSeatRow.seat_id).where(BookingSeatRow.seat_id.in_(ids),
-                                                         BookingSeatRow.active))).all())
-                if taken:
-                    raise SeatUnavailable(taken)
-                guest = cmd.guest or {}
-                booking = BookingRow(event_id=cmd.event_id, user_id=cmd.user_id,
-                                     status="CONFIRMED", hold_id=cmd.hold_id, fence=cmd.fence,
-                                     guest_name=guest.get("name"),
-                                     guest_email=guest.get("email"), created_at=cmd.now)
-                s.add(booking)
-                await s.flush()
-                await s.execute(insert(BookingSeatRow), [
-                    {"booking_id": booking.id, "seat_id": i, "event_id": cmd.event_id,
-                     "active": True} for i in ids])
-                await s.execute(update(SeatRow).where(SeatRow.id.in_(ids))
-                                .values(fence=cmd.fence))
-                labels = [r.label for r in rows]
-                notice = await add_notification(
-                    s, cmd.user_id, "booking.confirmed",
-                    {"booking_id": booking.id, "event_id": cmd.event_id, "seat_ids": ids,
-                     "seats": labels}, cmd.now, email=self.email)
+            async with self.db.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                out = (await conn.execute(CONFIRM_SQL, {
+                    "event": cmd.event_id, "user": cmd.user_id, "seats": ids,
+                    "fence": cmd.fence, "hold": cmd.hold_id,
+                    "guest_name": guest.get("name"), "guest_email": guest.get("email"),
+                    "now": cmd.now, "email": self.email})).scalar_one()
         except IntegrityError as exc:
             raise SeatUnavailable(ids) from exc
-        return Booking(id=booking.id, event_id=cmd.event_id, user_id=cmd.user_id,
+        except unavailable_errors as exc:
+            raise Unavailable("PostgreSQL is unavailable; nothing was changed.") from exc
+        if isinstance(out, str):
+            out = orjson.loads(out)
+        if "error" in out:
+            code = out["error"]
+            if code == "SEAT_UNAVAILABLE":
+                raise SeatUnavailable(list(out.get("seat_ids", ids)))
+            if code == "HOLD_EXPIRED":
+                raise HoldExpired("A newer hold on these seats has been confirmed.")
+            if code == "EVENT_INACTIVE":
+                raise EventInactive()
+            raise NotFound("No such event.")
+        created = datetime.fromisoformat(out["created_at"])
+        labels = list(out["labels"])
+        notice = Notification(
+            id=int(out["notice_id"]), user_id=cmd.user_id, kind="booking.confirmed",
+            payload={"booking_id": int(out["booking_id"]), "event_id": cmd.event_id,
+                     "seat_ids": ids, "seats": labels},
+            created_at=datetime.fromisoformat(out["notice_created_at"]))
+        return Booking(id=int(out["booking_id"]), event_id=cmd.event_id, user_id=cmd.user_id,
                        seat_ids=ids, seats=labels, status=BookingStatus.CONFIRMED,
-                       created_at=booking.created_at, guest=cmd.guest, notice=notice)
+                       created_at=created, guest=cmd.guest, notice=notice)
 
     async def cancel(self, booking_id: int, now: datetime) -> Booking:
         """CONFIRMED → CANCELLED under a row lock; the seats leave the active index.
