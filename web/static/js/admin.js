@@ -19,6 +19,7 @@ let started = false;
 
 function show(which) {
   for (const id of ["signin", "denied", "dashboard"]) $(`#${id}`).hidden = id !== which;
+  $("#connection").hidden = which !== "dashboard"; // only the dashboard holds a live connection
 }
 
 async function gate() {

@@ -180,6 +180,7 @@ export function eventPage(app, root, eventId) {
     const entry = app.waitlist.find((e) => e.event_id === eventId && (e.status === "WAITING" || e.status === "OFFERED"));
     const soldOut = c.available === 0 && model.meta.size > 0;
     waitlistBox.hidden = !(soldOut || entry) || !bookable();
+    actions.hidden = soldOut || !bookable(); // nothing to pick; the waitlist box takes over
     wlForm.hidden = Boolean(entry);
     wlTitle.textContent = entry ? "Waitlist" : "Sold out — join the waitlist";
     mount(wlStatus, entry ? [
