@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web import schemas, wire_models
+from web import admin_schemas, schemas, wire_models
 from web.errors import JSONResponse
 
 __all__ = ["OPERATIONS", "Op", "document", "routes"]
@@ -122,7 +122,7 @@ OPERATIONS: tuple[Op, ...] = (
        "admin", {204: None}, (*_AUTH, 403, 404, 409, 429), auth=True),
     Op("POST", "/admin/events/{event_id}/seats/generate",
        "Replace an event's seats from a seat map (only while nothing is sold)", "admin",
-       {201: "any"}, (*_W, *_AUTH, 403, 404, 409, 429), auth=True, body="SeatMapIn"),
+       {201: "any"}, (*_W, *_AUTH, 403, 404, 409, 429), auth=True, body="SeatsGenerateIn"),
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
@@ -132,7 +132,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
        auth=True),
     Op("POST", "/admin/users", "Create an account", "admin", {201: "User"},
-       (*_W, *_AUTH, 403, 409, 429), auth=True, body="AdminUserIn"),
+       (*_W, *_AUTH, 403, 409, 429), auth=True, body="UserCreateIn"),
     Op("PATCH", "/admin/users/{user_id}/role", "Change an account's role", "admin",
        {200: "User"}, (*_W, *_AUTH, 403, 404, 429), auth=True, body="RoleIn"),
     Op("DELETE", "/admin/users/{user_id}", "Ban an account (no log-in, tokens revoked)",
@@ -177,8 +177,11 @@ _NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:
-    """A request model from :mod:`web.schemas` when it has one, else :mod:`web.wire_models`."""
-    model = getattr(schemas, name, None) or getattr(wire_models, name)
+    """A request model is the very one that validates the route's body (:mod:`web.schemas`,
+    :mod:`web.admin_schemas`), so the document and the validation cannot drift apart;
+    response shapes come from :mod:`web.wire_models`."""
+    model = (getattr(schemas, name, None) or getattr(admin_schemas, name, None)
+             or getattr(wire_models, name))
     assert isinstance(model, type) and issubclass(model, BaseModel), name
     return model
 

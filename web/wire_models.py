@@ -9,31 +9,26 @@ Times are RFC 3339 strings with a zone; ids are integers except ``hold_id``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AdminUserIn",
     "AnalyticsSummary",
     "Booking",
     "BookingPage",
     "ErrorEnvelope",
     "Event",
     "EventPage",
-    "EventPatchIn",
     "Health",
     "Hold",
     "HomepageStats",
     "Notification",
     "Ready",
-    "RefreshIn",
-    "RoleIn",
     "SeatsView",
     "TokenPair",
     "User",
     "WaitlistEntry",
-    "WaitlistIn",
 ]
 
 Role = Literal["user", "organizer", "admin"]
@@ -214,42 +209,3 @@ class Ready(_Out):
     status: str
     postgres: str
     redis: str
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class RefreshIn(_In):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-
-
-class WaitlistIn(_In):
-    qty: Annotated[int, Field(ge=1, le=50)]
-
-
-class RoleIn(_In):
-    role: Role
-
-
-class AdminUserIn(_In):
-    name: Name | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
-                                            max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
-    role: Role = "user"
-
-
-class EventPatchIn(_In):
-    name: Name | None = None
-    venue: Name | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
-    capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
-    hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
-    waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
-    auto_promote: bool | None = None
-    status: Literal["active", "inactive"] | None = None
