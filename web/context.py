@@ -53,6 +53,7 @@ _RENDER: dict[str, Callable[[Any], dict[str, Any]]] = {
 }
 
 
+STOP_STEP_SECONDS = 3
 _BOOKING_CHANGES = {"booking.confirmed", "booking.cancelled", "waitlist.promoted"}
 
 
@@ -180,16 +181,23 @@ class Hub:
         await self.denylist.check(principal.jti, principal.id, principal.issued_at)
 
     async def stop(self) -> None:
+        """Stop the background tasks and close every connection; each step is bounded
+        (``STOP_STEP_SECONDS``) so Ctrl-C always ends the process."""
         for t in self.tasks:
             t.cancel()
-        for t in self.tasks:
+        steps: list[tuple[str, Any]] = [
+            *((f"task {t.get_name()}", t) for t in self.tasks),
+            ("pub/sub", self.channels.stop()), ("redis", self.redis.aclose()),
+            ("postgres", self.db.close())]
+        for name, step in steps:
             try:
-                await t
-            except (asyncio.CancelledError, Exception):
+                await asyncio.wait_for(step, STOP_STEP_SECONDS)
+            except asyncio.CancelledError:
                 pass
-        await self.channels.stop()
-        await self.redis.aclose()
-        await self.db.close()
+            except TimeoutError:
+                log.warning("shutdown: %s did not stop within %s s", name, STOP_STEP_SECONDS)
+            except Exception:
+                log.exception("shutdown: %s failed", name)
 
     async def _mailer(self) -> None:
         """Send the e-mail outbox (``SMTP_*`` settings) every second."""
