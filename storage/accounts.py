@@ -14,7 +14,7 @@ from hub.model import Role, User
 from storage.db import Database
 from storage.models import UserRow
 from storage.pubsub import publish
-from storage.store import user_from_row
+from storage.store import PgStore, user_from_row
 
 __all__ = ["PgUsers", "RedisSessionEnder", "like_pattern"]
 
@@ -33,11 +33,7 @@ class PgUsers:
 
     async def get_user(self, user_id: int) -> User:
         """Raises: NotFound."""
-        async with self.db.transaction() as s:
-            row = await s.get(UserRow, user_id)
-            if row is None:
-                raise NotFound("No such user.")
-            return user_from_row(row)
+        return await PgStore(self.db).get_user(user_id)
 
     async def list_users(self, offset: int, limit: int, q: str | None,
                          role: Role | None) -> tuple[list[User], int]:
