@@ -197,3 +197,21 @@ async def test_concurrent_frees_offer_each_seat_once_and_skip_no_waiter(
     assert len(seats) == len(set(seats)) == 16, "no seat offered to two waiters"
     counts = httpx.get(hub.url + f"/events/{ev['id']}").json()
     assert counts["held_count"] == 16 and counts["available_count"] == 8
+
+
+def test_capacity_increase_promotes_the_waitlist(hub: Any, make_user: Any, make_event: Any
+                                                 ) -> None:
+    org = make_user("organizer")
+    ev = make_event(org["token"], capacity=2)
+    owner, w1, w2 = make_user(), make_user(), make_user()
+    assert book(hub, owner["token"], ev["id"], qty=2).status_code == 201
+    join(hub, w1["token"], ev["id"], 2)
+    join(hub, w2["token"], ev["id"], 1)
+    r = httpx.patch(hub.url + f"/admin/events/{ev['id']}", json={"capacity": 4},
+                    headers=auth(org["token"]))
+    assert r.status_code == 200, r.text
+    assert entries(hub, w1["token"])[0]["status"] == "OFFERED"
+    assert entries(hub, w2["token"])[0]["status"] == "WAITING"  # 2 new seats: w1 took both
+    hold = entries(hub, w1["token"])[0]["offer"]["hold_id"]
+    seats = httpx.get(hub.url + f"/holds/{hold}", headers=auth(w1["token"])).json()
+    assert seats["labels"] == ["A3", "A4"]
