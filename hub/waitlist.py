@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.bookings import BookingService, to_ms
+from hub.bookings import BookingService, parse_hold_id, to_ms
 from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
@@ -99,8 +99,6 @@ class WaitlistService:
         entry = await self.get(actor, entry_id)
         _, hold_id, _ = await self.store.leave(entry.id, now)
         if hold_id is not None:
-            from hub.bookings import parse_hold_id
-
             event_id, token = parse_hold_id(hold_id)
             try:
                 freed = await self.view.release(event_id, token, 0, to_ms(now))

@@ -12,21 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.errors import ValidationFailed
+from storage.idempotency import IdempotencyStore
 from web.auth import hub_of
 from web.context import utcnow
 from web.errors import JSONResponse
 from web.security import Principal
 
-__all__ = ["fingerprint", "idempotent"]
+__all__ = ["fingerprint", "idempotent", "run_once"]
 
 MAX_KEY_LENGTH = 255
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """sha256 of the method, path and the body's canonical JSON (key order ignored)."""
+    """sha256 of the method, path and the body's canonical JSON (key order ignored; an empty
+    body counts as ``{}``, so a body-less REST call and a WebSocket op match)."""
     try:
-        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body.strip() \
-            else b""
+        canonical = orjson.dumps(orjson.loads(body if body.strip() else b"{}"),
+                                 option=orjson.OPT_SORT_KEYS)
     except orjson.JSONDecodeError:
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
@@ -46,16 +48,29 @@ async def idempotent(request: Request, principal: Principal,
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationFailed(fields=[{"field": "Idempotency-Key",
                                         "message": f"1..{MAX_KEY_LENGTH} characters"}])
-    keys = hub_of(request).idempotency
     fp = fingerprint(request.method, request.url.path, await request.body())
-    stored = await keys.begin(principal.id, key, fp, utcnow())
+    status, body, replayed = await run_once(hub_of(request).idempotency, principal.id, key, fp,
+                                            run)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def run_once(keys: IdempotencyStore, user_id: int, key: str, fp: str,
+                   run: Callable[[], Awaitable[tuple[int, Any]]]) -> tuple[int, Any, bool]:
+    """The one claim → run → store sequence for REST and WebSocket alike.
+
+    Returns ``(status, body, replayed)``. A failed ``run`` releases the key (nothing was
+    changed, so the client may retry with it). Raises: IdempotencyKeyReused,
+    IdempotencyKeyInUse, and whatever ``run`` raises.
+    """
+    stored = await keys.begin(user_id, key, fp, utcnow())
     if stored is not None:
-        return JSONResponse(stored.body, status_code=stored.status,
-                            headers={"Idempotent-Replayed": "true"})
+        return stored.status, stored.body, True
     try:
         status, body = await run()
     except BaseException:
-        await keys.release(principal.id, key)
+        await keys.release(user_id, key)
         raise
-    await keys.finish(principal.id, key, status, orjson.loads(orjson.dumps(body)))
-    return JSONResponse(body, status_code=status)
+    body = orjson.loads(orjson.dumps(body))
+    await keys.finish(user_id, key, status, body)
+    return status, body, False

@@ -23,6 +23,8 @@ from web import metrics, ratelimit, render
 from web.auth import bearer
 from web.context import Hub, utcnow
 from web.errors import ws_error
+from web.idempotency import fingerprint, run_once
+from web.schemas import ConfirmIn, HoldIn, parse_obj
 from web.security import Principal
 
 __all__ = ["origin_allowed", "ws_endpoint"]
@@ -272,8 +274,6 @@ class Session:
         return {}
 
     async def op_hold(self, msg: dict[str, Any]) -> dict[str, Any]:
-        from web.schemas import HoldIn, parse_obj
-
         principal = self.require_auth()
         event_id = _int_field(msg, "event_id")
         body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
@@ -293,33 +293,23 @@ class Session:
         return {}
 
     async def op_confirm(self, msg: dict[str, Any]) -> dict[str, Any]:
-        from web.schemas import ConfirmIn, parse_obj
-
         principal = self.require_auth()
         hold_id = _str_field(msg, "hold_id")
         await ratelimit.check(self.hub, "bookings", str(principal.id))
         body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
         guest = body.guest.model_dump() if body.guest else None
-        key = msg.get("idempotency_key")
-        if key is None:
-            booking = await self.hub.bookings.confirm(principal, hold_id, utcnow(), guest)
-            return render.booking(booking)
-        key = _str_field(msg, "idempotency_key")
-        from web.idempotency import fingerprint
 
+        async def run() -> tuple[int, dict[str, Any]]:
+            booking = await self.hub.bookings.confirm(principal, hold_id, utcnow(), guest)
+            return 201, render.booking(booking)
+
+        if msg.get("idempotency_key") is None:
+            return (await run())[1]
+        # The same key space as REST: a retry over either transport replays the first booking.
         fp = fingerprint("POST", f"/holds/{hold_id}/confirm",
                          orjson.dumps({"guest": guest} if guest else {}))
-        keys = self.hub.idempotency
-        stored = await keys.begin(principal.id, key, fp, utcnow())
-        if stored is not None:
-            return dict(stored.body)
-        try:
-            booking = await self.hub.bookings.confirm(principal, hold_id, utcnow(), guest)
-        except BaseException:
-            await keys.release(principal.id, key)
-            raise
-        body_out = orjson.loads(orjson.dumps(render.booking(booking)))
-        await keys.finish(principal.id, key, 201, body_out)
+        _, body_out, _ = await run_once(self.hub.idempotency, principal.id,
+                                        _str_field(msg, "idempotency_key"), fp, run)
         return dict(body_out)
 
     async def op_cancel(self, msg: dict[str, Any]) -> dict[str, Any]:

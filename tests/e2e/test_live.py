@@ -229,3 +229,23 @@ async def test_foreign_origins_and_oversized_messages_are_closed(hub: Any) -> No
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_confirm_idempotency_key_is_shared_by_both_transports(
+        hub: Any, make_user: Any, make_event: Any) -> None:
+    org = make_user("organizer")
+    ev = make_event(org["token"], capacity=5)
+    buyer = make_user()
+    c = await LiveClient.connect(hub.ws_url, buyer["token"])
+    try:
+        hold = await c.request("hold", event_id=ev["id"], seat_ids=[1])
+        first = await c.request("confirm", hold_id=hold["hold_id"], idempotency_key="k-1")
+        again = await c.request("confirm", hold_id=hold["hold_id"], idempotency_key="k-1")
+        assert first["type"] == again["type"] == "ok" and again["id"] == first["id"]
+        rest = httpx.post(hub.url + f"/holds/{hold['hold_id']}/confirm",
+                          headers={**auth(buyer["token"]), "Idempotency-Key": "k-1"})
+        assert rest.status_code == 201 and rest.json()["id"] == first["id"]
+        assert rest.headers["Idempotent-Replayed"] == "true"
+        assert len(httpx.get(hub.url + "/me/bookings", headers=auth(buyer["token"])).json()) == 1
+    finally:
+        await c.close()
