@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import os
+import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -62,10 +63,13 @@ def clean_stores(stores: TestStores) -> TestStores:
 
 
 def hub_env(stores: TestStores, **extra: str) -> dict[str, str]:
+    """The environment of a test hub process; each call gets its own data (and metrics)
+    folder, so concurrent test runs on one machine never share one."""
+    data_dir = tempfile.mkdtemp(prefix="evently-hub-")
     return {"DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url,
             "JWT_SECRET": "test-secret-" + "x" * 32, "BCRYPT_ROUNDS": "4",
             "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning",
-            "EVENTLY_DATA_DIR": "/tmp/evently-test-data", **extra}
+            "EVENTLY_DATA_DIR": data_dir, **extra}
 
 
 @pytest.fixture(scope="session")

@@ -213,8 +213,9 @@ def _per_worker_counts(metrics_dir: Path, route: str) -> dict[str, float]:
 def test_metrics_sum_across_workers(stores: test_stores.TestStores) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    data_dir = Path("/tmp/evently-test-data")
-    two = HubProcess(hub_env(stores), workers=2).start()
+    env = hub_env(stores)
+    data_dir = Path(env["EVENTLY_DATA_DIR"])
+    two = HubProcess(env, workers=2).start()
     try:
         assert two.proc is not None
         metrics_dir = data_dir / "metrics" / str(two.proc.pid)
