@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from hub.model import Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 
 __all__ = [
+    "ChannelDriver",
     "ConfirmCommand",
     "EventCounts",
     "HoldRequest",
@@ -207,6 +208,31 @@ class Notifier(Protocol):
     """
 
     async def notify(self, user_id: int, kind: str, record: object) -> None: ...
+
+
+class ChannelDriver(Protocol):
+    """Subscribes this hub process to the pub/sub channels of events and users (Redis;
+    ``storage.keys`` names the channels). Messages come back through the callbacks the
+    driver was built with: :meth:`hub.fanout.Broadcaster.dispatch_event` /
+    :meth:`~hub.fanout.Broadcaster.dispatch_user`.
+    """
+
+    async def subscribe_event(self, event_id: int) -> None:
+        """Listen to the event's deltas; returns once the subscription is confirmed, so a
+        snapshot read afterwards misses no delta. Raises: Unavailable."""
+        ...
+
+    async def unsubscribe_event(self, event_id: int) -> None:
+        """Stop listening to the event (failures are logged, not raised)."""
+        ...
+
+    async def subscribe_user(self, user_id: int) -> None:
+        """Listen to the user's personal pushes, confirmed as above. Raises: Unavailable."""
+        ...
+
+    async def unsubscribe_user(self, user_id: int) -> None:
+        """Stop listening to the user (failures are logged, not raised)."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -9,9 +9,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import func, or_, select
 
 from hub.errors import NotFound
-from hub.fanout import user_channel
 from hub.model import Role, User
 from storage.db import Database
+from storage.keys import user_channel
 from storage.models import UserRow
 from storage.pubsub import publish
 from storage.store import PgStore, user_from_row

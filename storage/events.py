@@ -23,8 +23,9 @@ from hub.model import Booking, Event, Seat
 from hub.ports import EventCounts, Snapshot
 from hub.seatmap import SeatSpec
 from storage.accounts import like_pattern
+from storage.keys import event_meta
 from storage.models import BookingRow, BookingSeatRow, EventRow, SeatRow, UserRow, WaitlistRow
-from storage.seatview import RedisSeatView, meta_key
+from storage.seatview import RedisSeatView
 from storage.store import (
     PgStore,
     booked_q,
@@ -233,7 +234,7 @@ class EventSeats:
         """New holds of a loaded view last ``ttl_ms``; an absent view is built with the
         event's TTL from PostgreSQL anyway. Atomic, so it never creates a partial view."""
         try:
-            await self._set_ttl(keys=[meta_key(event_id)], args=[ttl_ms])
+            await self._set_ttl(keys=[event_meta(event_id)], args=[ttl_ms])
         except RedisError as exc:
             raise Unavailable("Redis failed.") from exc
 

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from hub.accounts import SpentRefresh
 from hub.errors import TokenRevoked, Unavailable
 from storage.db import Database
+from storage.keys import deny_jti, deny_user
 from storage.models import RefreshTokenRow
 
 __all__ = ["Denylist", "RefreshStore", "SpentRefresh"]
@@ -36,7 +37,7 @@ class Denylist:
 
     async def deny(self, jti: str, expires_at: datetime) -> None:
         try:
-            await self.r.set(f"deny:jti:{jti}", 1, exat=int(expires_at.timestamp()) + 1)
+            await self.r.set(deny_jti(jti), 1, exat=int(expires_at.timestamp()) + 1)
         except RedisError as exc:
             raise Unavailable() from exc
 
@@ -44,7 +45,7 @@ class Denylist:
         """Refuse every access token of the user issued at or before ``at`` (kept as epoch
         ms for ``keep_seconds``). Raises: Unavailable."""
         try:
-            await self.r.set(f"deny:user:{user_id}", _ms(at), ex=self.keep_seconds)
+            await self.r.set(deny_user(user_id), _ms(at), ex=self.keep_seconds)
         except RedisError as exc:
             raise Unavailable() from exc
 
@@ -52,8 +53,8 @@ class Denylist:
         """Raises: TokenRevoked, Unavailable."""
         try:
             async with self.r.pipeline(transaction=False) as pipe:
-                pipe.exists(f"deny:jti:{jti}")
-                pipe.get(f"deny:user:{user_id}")
+                pipe.exists(deny_jti(jti))
+                pipe.get(deny_user(user_id))
                 denied, revoked_at = await pipe.execute()
         except RedisError as exc:
             raise Unavailable() from exc

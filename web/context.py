@@ -15,12 +15,13 @@ from hub.accounts import AccountService
 from hub.bookings import BookingService, HoldLimits
 from hub.errors import NotFound
 from hub.events import EventService
-from hub.fanout import Broadcaster, Outbox, user_channel
+from hub.fanout import Broadcaster, Outbox
 from hub.model import Role
 from hub.waitlist import WaitlistService
 from storage.analytics import invalidate as invalidate_analytics
 from storage.db import Database
 from storage.idempotency import IdempotencyStore
+from storage.keys import user_channel
 from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
 from storage.pubsub import RedisChannels, publish
@@ -119,8 +120,10 @@ class Hub:
                             max_held_seats_per_user=settings.max_held_seats_per_user)
         bookings = BookingService(store, view, notifier, limits)
         broadcaster_ref: list[Broadcaster] = []
-        channels = RedisChannels(client, lambda ch, data: broadcaster_ref[0].dispatch(ch, data),
-                                 on_reconnect=lambda: broadcaster_ref[0].resync_all())
+        channels = RedisChannels(
+            client, on_event=lambda data: broadcaster_ref[0].dispatch_event(data),
+            on_user=lambda user_id, data: broadcaster_ref[0].dispatch_user(user_id, data),
+            on_reconnect=lambda: broadcaster_ref[0].resync_all())
         broadcaster = Broadcaster(channels)
         broadcaster_ref.append(broadcaster)
         hub = cls(

@@ -39,6 +39,7 @@ from limits.aio.strategies import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import RateLimited
+from storage.keys import RATE_LIMIT_PREFIX
 from storage.settings import Settings
 from web.errors import JSONResponse, envelope
 
@@ -78,7 +79,7 @@ class Limiter:
         self.items: dict[str, list[RateLimitItem]] = {
             name: list(parse_many(getattr(settings, field))) for name, field in RULES.items()}
         storage = RedisStorage("async+redis://", implementation="redispy",
-                               key_prefix="evently:rl", connection_pool=pool)
+                               key_prefix=RATE_LIMIT_PREFIX, connection_pool=pool)
         self.strategy: RateLimiter = (
             FixedWindowRateLimiter(storage) if settings.rate_limit_strategy == "fixed-window"
             else MovingWindowRateLimiter(storage))
