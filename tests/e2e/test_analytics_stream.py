@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
-from tests.conftest import auth
+from tests.support.api import auth
 from tests.support.stores import timing
 from tests.support.wsclient import LiveClient
 
