@@ -28,6 +28,10 @@ def timing(seconds: float) -> float:
 
 @dataclass
 class TestStores:
+    """The test session's PostgreSQL and Redis (and the embedded servers, when started)."""
+
+    __test__ = False  # not a test class, whatever its name says
+
     database_url: str  # postgresql+asyncpg://…/evently_test
     redis_url: str
     embedded: Any = None
