@@ -15,13 +15,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import case, cast, func, literal_column, select
 from sqlalchemy.types import Date
 
-from hub.analytics import AnalyticsFacts, EventSales
 from hub.errors import Unavailable
 from hub.model import EventStatus
+from hub.ports import AnalyticsFacts, EventSales
 from storage.db import Database
 from storage.keys import REPORT_NAMES, event_key, event_meta, report_key
 from storage.models import BookingRow, EventRow, WaitlistRow
-from storage.store import booked_q, capacity_q
+from storage.rows import booked_q, capacity_q
 
 __all__ = ["REPORT_KEYS", "PgAnalyticsSource", "RedisReportCache", "invalidate"]
 
@@ -37,7 +37,7 @@ async def invalidate(redis: aioredis.Redis) -> None:
 
 
 class RedisReportCache:
-    """:class:`hub.analytics.ReportCache` in Redis (JSON, RFC 3339 times)."""
+    """:class:`hub.ports.ReportCache` in Redis (JSON, RFC 3339 times)."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
@@ -68,7 +68,7 @@ def _utc_day(column: Any) -> Any:
 
 
 class PgAnalyticsSource:
-    """:class:`hub.analytics.AnalyticsSource`: counts from PostgreSQL, live holds from Redis
+    """:class:`hub.ports.AnalyticsSource`: counts from PostgreSQL, live holds from Redis
     (``held`` seats and the ``exp`` index of each loaded view)."""
 
     def __init__(self, db: Database, client: aioredis.Redis) -> None:

@@ -32,6 +32,11 @@ __all__ = ["RedisSeatView", "script_source"]
 
 LUA_DIR = Path(__file__).parent / "lua"
 SWEEP_BATCH = 500
+# Sets the ttl of a loaded view only: an absent view must stay absent (never a partial view).
+_SET_TTL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'ttl', ARGV[1]) end
+return 1
+"""
 T = TypeVar("T")
 
 
@@ -71,6 +76,7 @@ class RedisSeatView:
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script(script_source(name)) for name in self.SCRIPTS
         }
+        self._set_ttl = client.register_script(_SET_TTL)
 
     async def _run(self, name: str, event_id: int, args: list[Any]) -> list[Any]:
         try:
@@ -301,6 +307,14 @@ class RedisSeatView:
             await self.r.srem(LIVE_EVENTS, event_id)
 
         await self._call(write)
+
+    async def set_hold_ttl(self, event_id: int, ttl_ms: int) -> None:
+        """New holds of a loaded view last ``ttl_ms``; an absent view is built with the
+        event's TTL from PostgreSQL anyway. Atomic. Raises: Unavailable."""
+        try:
+            await self._set_ttl(keys=[event_meta(event_id)], args=[ttl_ms])
+        except RedisError as exc:
+            raise Unavailable("Redis failed.") from exc
 
     async def exists(self, event_id: int) -> bool:
         return bool(await self._call(lambda: self.r.exists(event_meta(event_id))))
