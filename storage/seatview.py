@@ -139,6 +139,8 @@ class RedisSeatView:
     # -- holds -------------------------------------------------------------------------------
 
     async def hold(self, req: HoldRequest) -> Hold:
+        """``hold.lua``; ``req.ttl_ms`` 0 means the event's TTL (meta ``ttl``, from
+        ``hold_ttl_seconds``), resolved inside the script so a TTL change applies at once."""
         args = [req.event_id, req.user_id, req.token, req.now_ms, req.ttl_ms, req.max_held,
                 req.qty, req.lifetime_ms, req.reserved_for, *req.seat_ids]
         return self._hold(req.event_id, await self._run("hold", req.event_id, args))
@@ -151,6 +153,7 @@ class RedisSeatView:
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
+        """``extend.lua``; ``ttl_ms`` 0 means the event's TTL (meta ``ttl``)."""
         reply = await self._run("extend", event_id, [token, user_id, now_ms, ttl_ms, lifetime_ms])
         return self._hold(event_id, reply)
 
