@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, SectionIn
+from web.schemas import Email, Name, Sections, error_fields
 
 __all__ = [
     "AdminBookingsQuery",
@@ -79,7 +79,7 @@ class EventPatchIn(_In):
 class SeatsGenerateIn(_In):
     """``POST /admin/events/{id}/seats/generate``: a new seat map (or a plain capacity)."""
 
-    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)] | None = None
+    sections: Sections | None = None
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
 
 
@@ -133,7 +133,5 @@ def parse_query(model: type[Q], params: Mapping[str, str]) -> Q:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "query", "message": e["msg"]}
-                  for e in exc.errors(include_url=False, include_context=False,
-                                      include_input=False)]
-        raise ValidationFailed("The query string is not valid.", fields=fields) from None
+        raise ValidationFailed("The query string is not valid.",
+                               fields=error_fields(exc, "query")) from None

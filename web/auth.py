@@ -8,13 +8,13 @@ from starlette.requests import HTTPConnection
 from hub.errors import Unauthenticated
 from hub.ports.runtime import Principal
 from hub.services import Services
-from web.bootstrap import Runtime
+from web.runtime import Runtime
 
 __all__ = ["bearer", "require_principal", "runtime_of", "services_of"]
 
 
 def runtime_of(conn: HTTPConnection) -> Runtime:
-    """The process's :class:`web.bootstrap.Runtime`, built by the app lifespan."""
+    """The process's :class:`web.runtime.Runtime`, built by the app lifespan."""
     runtime: Runtime = conn.app.state.runtime
     return runtime
 

@@ -2,16 +2,15 @@
 a hub process and wires the callbacks between them.
 
 ``build(settings)`` is called once by the app lifespan (``web.app``); it returns a
-:class:`Runtime`: the frozen :class:`hub.services.Services` bundle that routes and ``/ws``
-sessions see, the web layer's own pieces (token codec, rate limiter, ``/ws`` limits), and the
-:class:`web.background.Background` that runs the loops and closes everything on stop.
+:class:`web.runtime.Runtime`: the frozen :class:`hub.services.Services` bundle that routes and
+``/ws`` sessions see, the web layer's own pieces (token codec, rate limiter, ``/ws`` limits),
+and the :class:`web.background.Background` that runs the loops and closes everything on stop.
 Nothing else constructs a storage class.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -48,32 +47,12 @@ from web.background import Background
 from web.clock import utcnow
 from web.notifier import PushNotifier
 from web.ratelimit import Limiter
+from web.runtime import Runtime, WsLimits
 from web.security import BcryptHasher, TokenCodec
 
-__all__ = ["Runtime", "StoreProbe", "WsLimits", "build"]
+__all__ = ["StoreProbe", "build"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class WsLimits:
-    """``/ws`` settings: ``max_message_bytes`` (64 KiB), ``outbox_limit`` (queued messages
-    before a slow session is closed with 1013), ``origins`` (``ALLOWED_ORIGINS``)."""
-
-    max_message_bytes: int
-    outbox_limit: int
-    origins: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """What the app keeps on ``app.state`` for one process."""
-
-    services: Services
-    tokens: TokenCodec
-    limiter: Limiter
-    ws: WsLimits
-    background: Background
 
 
 class StoreProbe:

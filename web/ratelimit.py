@@ -122,7 +122,7 @@ _LIMITERS: dict[int, Limiter] = {}
 
 def limiter_for(holder: Any) -> Limiter:
     """The :class:`Limiter` of ``holder``: its own ``limiter`` (the app's
-    :class:`web.bootstrap.Runtime`), or one made on first use from its ``settings`` and
+    :class:`web.runtime.Runtime`), or one made on first use from its ``settings`` and
     ``redis`` client and dropped with it."""
     own = getattr(holder, "limiter", None)
     if isinstance(own, Limiter):
@@ -139,7 +139,7 @@ async def check(holder: Any, rule_name: str, key: str) -> None:
     """Count one hit for a WebSocket op, e.g. ``await check(runtime, "holds", str(user_id))``.
 
     Args:
-        holder: the :class:`web.bootstrap.Runtime`, or anything with ``settings`` and
+        holder: the :class:`web.runtime.Runtime`, or anything with ``settings`` and
             ``redis`` (see :func:`limiter_for`).
         rule_name: one of :data:`RULES` (``holds`` for ``hold``, ``bookings`` for ``confirm``).
         key: what is limited, e.g. the user id as a string.

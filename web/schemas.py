@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
 )
 
+from hub.bookings import MAX_SEATS_PER_REQUEST
 from hub.errors import BadRequest, ValidationFailed
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "SectionIn",
     "SignupIn",
     "WaitlistIn",
+    "error_fields",
     "parse_body",
     "parse_obj",
     "validation_error",
@@ -43,6 +45,8 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SeatId = Annotated[int, Field(ge=1, le=2**62)]
+SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
+Qty = Annotated[int, Field(ge=1, le=MAX_SEATS_PER_REQUEST)]
 
 
 class _In(BaseModel):
@@ -66,8 +70,12 @@ class SectionIn(_In):
     seats_per_row: Annotated[int, Field(ge=1, le=500)]
 
 
+#: A seat map has 1..50 sections.
+Sections = Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
+
+
 class SeatMapIn(_In):
-    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
+    sections: Sections
 
 
 class EventIn(_In):
@@ -83,12 +91,12 @@ class EventIn(_In):
 
 
 class HoldIn(_In):
-    seat_ids: Annotated[list[SeatId], Field(min_length=1, max_length=50)] | None = None
-    qty: Annotated[int, Field(ge=1, le=50)] | None = None
+    seat_ids: SeatIds | None = None
+    qty: Qty | None = None
 
 
 class WaitlistIn(_In):
-    qty: Annotated[int, Field(ge=1, le=50)]
+    qty: Qty
 
 
 class GuestIn(_In):
@@ -101,8 +109,8 @@ class ConfirmIn(_In):
 
 
 class BookIn(_In):
-    seat_ids: Annotated[list[SeatId], Field(min_length=1, max_length=50)] | None = None
-    qty: Annotated[int, Field(ge=1, le=50)] | None = None
+    seat_ids: SeatIds | None = None
+    qty: Qty | None = None
     guest: GuestIn | None = None
     waitlist: bool = False
 
@@ -111,10 +119,16 @@ _BAD_REQUEST_TYPES = ("json_invalid", "extra_forbidden", "model_type", "model_at
                       "dict_type", "list_type", "is_instance_of")
 
 
+def error_fields(exc: ValidationError, whole: str = "body") -> list[dict[str, str]]:
+    """``details.fields`` of a pydantic failure: ``[{field, message}]``, the field a dotted
+    path (``seat_map.sections.0.rows``), or ``whole`` for the input as a whole."""
+    return [{"field": ".".join(str(p) for p in e["loc"]) or whole, "message": e["msg"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
 def validation_error(exc: ValidationError) -> BadRequest | ValidationFailed:
     """The contract error for a pydantic failure (see module docstring)."""
-    fields = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-              for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+    fields = error_fields(exc)
     kinds = {e["type"] for e in exc.errors()}
     if any(k in _BAD_REQUEST_TYPES or k.endswith("_type") or k.endswith("_parsing")
            for k in kinds):

@@ -21,9 +21,9 @@ from hub.fanout import Outbox, Subscription
 from hub.ports.runtime import Principal
 from web import metrics, ws_ops
 from web.auth import bearer
-from web.bootstrap import Runtime
 from web.clock import utcnow
 from web.errors import as_evently, ws_error
+from web.runtime import Runtime
 
 __all__ = ["Session", "origin_allowed", "ws_endpoint"]
 
