@@ -16,6 +16,9 @@ module                 interfaces                                           impl
 :mod:`.push`           :class:`Notifier`, :class:`ChannelDriver`            ``web.notifier``,
                                                                             ``storage.pubsub``
 :mod:`.analytics`      :class:`AnalyticsSource`, :class:`ReportCache`       ``storage.analytics``
+:mod:`.runtime`        :class:`TokenCodec`, :class:`IdempotencyKeys`,       ``web.security``,
+                       :class:`Notifications`, :class:`LiveStats`,          ``storage.*``,
+                       :class:`Readiness`, :class:`WaitlistHooks`           ``hub.waitlist``
 =====================  ===================================================  ====================
 
 Units: ``*_ms`` are epoch milliseconds (or durations in ms), ``*_seconds`` seconds, ``now``
@@ -30,6 +33,17 @@ from hub.ports.analytics import AnalyticsFacts, AnalyticsSource, EventSales, Rep
 from hub.ports.bookings import BookingStore, ConfirmCommand
 from hub.ports.events import EventQuery, EventStore, NewEvent, SeatPlan
 from hub.ports.push import ChannelDriver, Notifier
+from hub.ports.runtime import (
+    IdempotencyKeys,
+    LiveStats,
+    Notifications,
+    Principal,
+    PromotionBooker,
+    Readiness,
+    StoredAnswer,
+    TokenCodec,
+    WaitlistHooks,
+)
 from hub.ports.seats import (
     EventCounts,
     HoldRequest,
@@ -61,10 +75,16 @@ __all__ = [
     "EventSales",
     "EventStore",
     "HoldRequest",
+    "IdempotencyKeys",
+    "LiveStats",
     "NewEvent",
+    "Notifications",
     "Notifier",
     "PasswordHasher",
+    "Principal",
+    "PromotionBooker",
     "PromotionTx",
+    "Readiness",
     "RefreshTokens",
     "ReportCache",
     "SeatPlan",
@@ -72,9 +92,12 @@ __all__ = [
     "SessionEnder",
     "Snapshot",
     "SpentRefresh",
+    "StoredAnswer",
     "SweptHold",
+    "TokenCodec",
     "UserStore",
     "ViewMissing",
     "ViewSource",
+    "WaitlistHooks",
     "WaitlistStore",
 ]
