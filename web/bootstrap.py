@@ -139,7 +139,10 @@ async def build(settings: Settings) -> Runtime:
     await _reconcile_on_start(services, view)
     background = Background(
         services, settings.sweep_interval_seconds, view.exists, _mailer(settings, db),
-        closers=[("pub/sub", channels.stop), ("redis", client.aclose), ("postgres", db.close)])
+        closers=[("pub/sub", channels.stop),
+                 # the client does not own a pool it was handed: close both
+                 ("redis", lambda: client.aclose(close_connection_pool=True)),
+                 ("postgres", db.close)])
     background.start()
     return Runtime(
         services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
