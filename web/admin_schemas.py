@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, Sections, error_fields
+from web.schemas import Email, Name, Password, Sections, StrictIn, error_fields
 
 __all__ = [
     "AdminBookingsQuery",
@@ -43,26 +43,22 @@ RoleName = Literal["user", "organizer", "admin"]
 Page = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class RefreshIn(_In):
+class RefreshIn(StrictIn):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
-class UserCreateIn(_In):
+class UserCreateIn(StrictIn):
     name: Name
     email: Email
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    password: Password
     role: RoleName = "user"
 
 
-class RoleIn(_In):
+class RoleIn(StrictIn):
     role: RoleName
 
 
-class EventPatchIn(_In):
+class EventPatchIn(StrictIn):
     """``PATCH /admin/events/{id}``: every field optional; absent or null leaves it as is."""
 
     name: Name | None = None
@@ -76,7 +72,7 @@ class EventPatchIn(_In):
     status: Literal["active", "inactive"] | None = None
 
 
-class SeatsGenerateIn(_In):
+class SeatsGenerateIn(StrictIn):
     """``POST /admin/events/{id}/seats/generate``: a new seat map (or a plain capacity)."""
 
     sections: Sections | None = None

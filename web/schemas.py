@@ -29,9 +29,11 @@ __all__ = [
     "GuestIn",
     "HoldIn",
     "LoginIn",
+    "Password",
     "SeatMapIn",
     "SectionIn",
     "SignupIn",
+    "StrictIn",
     "WaitlistIn",
     "error_fields",
     "parse_body",
@@ -45,26 +47,30 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SeatId = Annotated[int, Field(ge=1, le=2**62)]
+#: A new password (bcrypt's 72-byte limit is checked in ``hub.accounts``).
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
 Qty = Annotated[int, Field(ge=1, le=MAX_SEATS_PER_REQUEST)]
 
 
-class _In(BaseModel):
+class StrictIn(BaseModel):
+    """A JSON body: strict types, unknown fields refused (see the module docstring)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SignupIn(_In):
+class SignupIn(StrictIn):
     name: Name
     email: Email
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    password: Password
 
 
-class LoginIn(_In):
+class LoginIn(StrictIn):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
-class SectionIn(_In):
+class SectionIn(StrictIn):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     rows: Annotated[int, Field(ge=1, le=500)]
     seats_per_row: Annotated[int, Field(ge=1, le=500)]
@@ -74,11 +80,11 @@ class SectionIn(_In):
 Sections = Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
 
 
-class SeatMapIn(_In):
+class SeatMapIn(StrictIn):
     sections: Sections
 
 
-class EventIn(_In):
+class EventIn(StrictIn):
     name: Name
     venue: Name
     start_time: AwareDatetime
@@ -90,25 +96,25 @@ class EventIn(_In):
     auto_promote: bool = False
 
 
-class HoldIn(_In):
+class HoldIn(StrictIn):
     seat_ids: SeatIds | None = None
     qty: Qty | None = None
 
 
-class WaitlistIn(_In):
+class WaitlistIn(StrictIn):
     qty: Qty
 
 
-class GuestIn(_In):
+class GuestIn(StrictIn):
     name: Name
     email: Email
 
 
-class ConfirmIn(_In):
+class ConfirmIn(StrictIn):
     guest: GuestIn | None = None
 
 
-class BookIn(_In):
+class BookIn(StrictIn):
     seat_ids: SeatIds | None = None
     qty: Qty | None = None
     guest: GuestIn | None = None
