@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from hub.model import Seat
 from hub.ports import HoldRequest, ViewSource
 
 __all__ = ["EPOCH", "EVENT", "NOW", "TTL_MS", "hold_request", "row_of", "source"]
 
-EVENT = 1
+# Pub/sub channels are shared by every database of a Redis server, so other test sessions on
+# the same server publish on ``ev:{e:1}`` too: this session's event id is its own.
+EVENT = 800_000_000 + os.getpid()
 EPOCH = 3
 TTL_MS = 60_000  # the event's hold TTL (ms) in these views
 NOW = 1_800_000_000_000  # a fixed "now", epoch ms: time is an argument, never read here
