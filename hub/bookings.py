@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +25,7 @@ from hub.errors import (
     SeatUnavailable,
     ValidationFailed,
 )
+from hub.holds import MAX_SEATS_PER_REQUEST, HoldLimits, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, BookingStatus, Hold, Seat, SeatStatus
 from hub.policy import require_booking_canceller, require_booking_reader
 from hub.ports import (
@@ -42,52 +42,11 @@ from hub.ports import (
 )
 from hub.ports.runtime import WaitlistHooks
 
-__all__ = [
-    "MAX_SEATS_PER_REQUEST",
-    "BookingService",
-    "HoldLimits",
-    "parse_hold_id",
-    "to_ms",
-]
+# The hold helpers are re-exported: importers of hub.bookings keep working.
+__all__ = ["MAX_SEATS_PER_REQUEST", "BookingService", "HoldLimits", "parse_hold_id", "to_ms"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: Seats one hold, booking or waitlist entry may ask for (CONTRACT §2; the one declaration).
-MAX_SEATS_PER_REQUEST = 50
-
-
-def to_ms(now: datetime) -> int:
-    """Epoch milliseconds of an aware datetime."""
-    return int(now.timestamp() * 1000)
-
-
-def parse_hold_id(hold_id: str) -> tuple[int, str]:
-    """``"42.Zt3…"`` → ``(42, "Zt3…")``.
-
-    Raises:
-        NotFound: the id is not one this hub issues.
-    """
-    event_part, _, token = hold_id.partition(".")
-    if not (event_part.isdigit() and 0 < len(event_part) <= 18 and 8 <= len(token) <= 64
-            and token.replace("-", "").replace("_", "").isalnum()):
-        raise NotFound("No such hold.")
-    return int(event_part), token
-
-
-@dataclass(frozen=True, slots=True)
-class HoldLimits:
-    """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
-
-    ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
-    runs; a confirm that outlives it is repaired from PostgreSQL by the sweeper.
-    """
-
-    hold_max_lifetime_seconds: int = 1800
-    max_held_seats_per_user: int = 10
-    confirm_grace_seconds: int = 30
-    max_seats_per_request: int = MAX_SEATS_PER_REQUEST
-
 
 class BookingService:
     """Carries out seat commands against a :class:`SeatView` (Redis), an :class:`EventStore`
@@ -199,10 +158,10 @@ class BookingService:
         self._check_request(seat_ids, qty)
         req = HoldRequest(
             event_id=event_id, user_id=user.id, token=secrets.token_urlsafe(12),
-            now_ms=to_ms(now), ttl_ms=ttl_seconds * 1000,
+            now_ms=to_ms(now), ttl_ms=ms(ttl_seconds),
             max_held=self.limits.max_held_seats_per_user,
             seat_ids=tuple(seat_ids or ()), qty=qty or 0,
-            lifetime_ms=self.limits.hold_max_lifetime_seconds * 1000,
+            lifetime_ms=ms(self.limits.hold_max_lifetime_seconds),
             reserved_for=reserved_for,
         )
         return await self._viewed(event_id, now, lambda: self.view.hold(req))
@@ -226,7 +185,7 @@ class BookingService:
         event_id, token = parse_hold_id(hold_id)
         # ttl_ms=0: the seat view extends by the event's TTL (hub.ports.seats).
         return await self.view.extend(event_id, token, user.id, to_ms(now), 0,
-                                      self.limits.hold_max_lifetime_seconds * 1000)
+                                      ms(self.limits.hold_max_lifetime_seconds))
 
     async def release(self, user: Actor, hold_id: str, now: datetime) -> None:
         """End a hold now; its seats are available (or offered to the waitlist) at once.
@@ -255,7 +214,7 @@ class BookingService:
             EventInactive: the event was deactivated since the hold.
         """
         event_id, token = parse_hold_id(hold_id)
-        grace_ms = self.limits.confirm_grace_seconds * 1000
+        grace_ms = ms(self.limits.confirm_grace_seconds)
         hold = await self.view.confirm_begin(event_id, token, user.id, to_ms(now), grace_ms)
         cmd = ConfirmCommand(event_id=event_id, user_id=user.id, hold_id=hold_id,
                              seat_ids=sorted(hold.seat_ids), fence=hold.fence, now=now,

@@ -19,8 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.bookings import MAX_SEATS_PER_REQUEST, parse_hold_id, to_ms
 from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
+from hub.holds import MAX_SEATS_PER_REQUEST, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
 from hub.ports import Notifier, SeatView, ViewMissing, WaitlistStore
@@ -139,7 +139,7 @@ class WaitlistService:
                     try:
                         hold = await self.view.offer(event_id, row.user_id,
                                                      secrets.token_urlsafe(12), to_ms(now),
-                                                     offer_seconds * 1000, row.qty, row.id)
+                                                     ms(offer_seconds), row.qty, row.id)
                     except (NotEnoughSeats, EventInactive):
                         break
                     free -= row.qty

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from hub.bookings import to_ms
 from hub.errors import NotFound
+from hub.holds import to_ms
 from hub.services import Services
 from web import metrics
 from web.clock import utcnow

@@ -17,11 +17,12 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
-from hub.bookings import BookingService, HoldLimits
+from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
 from hub.events import EventService
 from hub.fanout import Broadcaster
+from hub.holds import HoldLimits
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService

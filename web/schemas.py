@@ -19,8 +19,8 @@ from pydantic import (
     ValidationError,
 )
 
-from hub.bookings import MAX_SEATS_PER_REQUEST
 from hub.errors import BadRequest, ValidationFailed
+from hub.holds import MAX_SEATS_PER_REQUEST
 
 __all__ = [
     "BookIn",
