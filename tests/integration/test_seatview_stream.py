@@ -135,3 +135,17 @@ async def test_added_seats_join_as_available(view: RedisSeatView) -> None:
     assert snap.available == [1, 2, 3] and snap.seq == 1
     await view.drop(EVENT)
     assert not await view.exists(EVENT) and await view.live_events() == []
+
+
+async def test_history_is_capped_and_says_when_it_no_longer_covers(
+        view: RedisSeatView) -> None:
+    await view.load(source(1), NOW)
+    for i in range(1300):  # 2,600 deltas: past the ~2,000 kept for `since` recovery
+        await view.hold(hold_request(7, f"t{i}", seat_ids=(1,), now_ms=NOW + i))
+        await view.release(EVENT, f"t{i}", 7, NOW + i)
+    seq = (await view.snapshot(EVENT)).seq
+    assert seq == 2600
+    assert await view.history(EVENT, EPOCH, 0) is None  # trimmed: the client resnapshots
+    recent = await view.history(EVENT, EPOCH, seq - 5)
+    assert recent is not None and recent[1] == seq
+    assert [orjson.loads(d)["seq"] for d in recent[2]] == list(range(seq - 4, seq + 1))
