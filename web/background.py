@@ -90,10 +90,13 @@ class Background:
                 log.exception("shutdown: %s failed", name)
 
     async def _every(self, seconds: float, what: str, step: Callable[[int], Awaitable[None]],
-                     backoff: float = 0.0) -> None:
+                     backoff: float = 0.0, wait_first: bool = True) -> None:
+        """Run ``step(tick)`` every ``seconds`` (``tick`` counts from 1); a failure is logged,
+        then ``backoff`` more seconds pass. ``wait_first=False`` runs the first step at once."""
         tick = 0
         while True:
-            await asyncio.sleep(seconds)
+            if wait_first or tick:
+                await asyncio.sleep(seconds)
             tick += 1
             try:
                 await step(tick)
@@ -134,4 +137,4 @@ class Background:
             while await send_due(utcnow()):
                 pass
 
-        await self._every(MAILER_INTERVAL_SECONDS, "e-mail outbox pass", step)
+        await self._every(MAILER_INTERVAL_SECONDS, "e-mail outbox pass", step, wait_first=False)
