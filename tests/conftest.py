@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.servers import HubProcess
 from tests.support.stores import TestStores, open_stores
+from tests.support.tools import ensure_e2e_tools
 
 T = TypeVar("T")
 TABLES = ("email_outbox", "notifications", "waitlist_entries", "booking_seats", "bookings",
@@ -28,6 +29,14 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even inside a running event loop."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module is imported: install the heavy test tools on first use."""
+    try:
+        ensure_e2e_tools()
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.fixture(scope="session")
