@@ -1,4 +1,4 @@
-"""The ``evently`` command line (CONTRACT.md §1), built with Typer."""
+"""The ``evently`` command line (the README's "Command line"), built with Typer."""
 
 from __future__ import annotations
 
@@ -272,8 +272,11 @@ def demo() -> None:
 def verify(event: Annotated[int | None, typer.Option("--event", help="Only this event.")] = None,
            repair: Annotated[bool, typer.Option(help="Rebuild wrong views from PostgreSQL.")]
            = False) -> None:
-    """Check every invariant (docs/invariants.md in the repository) against PostgreSQL and
-    Redis; exit 1 on any violation, 0 when clean."""
+    """Check every invariant of docs/invariants.md; exit 1 on any violation, 0 when clean.
+
+    The invariants are listed, with what each one means, in docs/invariants.md of the
+    repository; PostgreSQL and Redis are both checked.
+    """
     from storage.verify import run_verify
 
     with stores(Settings()) as settings:
