@@ -274,8 +274,7 @@ def verify(event: Annotated[int | None, typer.Option("--event", help="Only this 
            = False) -> None:
     """Check every invariant of docs/invariants.md; exit 1 on any violation, 0 when clean.
 
-    The invariants are listed, with what each one means, in docs/invariants.md of the
-    repository; PostgreSQL and Redis are both checked.
+    Both PostgreSQL and Redis are checked; docs/invariants.md explains each invariant.
     """
     from storage.verify import run_verify
 

@@ -193,7 +193,7 @@ def test_a_killed_serve_leaves_nothing_after_the_next_stop(data_dir: Path) -> No
 
 
 def test_one_shot_commands_leave_nothing_running(data_dir: Path) -> None:
-    for args in (("migrate",), ("verify",)):
+    for args in (("migrate",), ("demo",), ("verify",)):
         done = cli(data_dir, *args)
         assert done.returncode == 0, done.stdout + done.stderr
         assert wait_no_stores(data_dir, timeout=5) == [], args
