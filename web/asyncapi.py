@@ -211,7 +211,8 @@ def document() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "id": "urn:evently-hub:ws",
         "info": {"title": "Evently Hub WebSocket", "version": "0.1.0",
-                 "description": DESCRIPTION},
+                 "description": "\n\n".join(  # paragraphs, each on one line
+                     " ".join(p.split("\n")) for p in DESCRIPTION.split("\n\n"))},
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:8000", "protocol": "ws",
                               "description": "`evently serve` with its defaults"}},
