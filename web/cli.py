@@ -159,14 +159,15 @@ def _run(config: uvicorn.Config) -> None:
 
 
 async def _event_count(database_url: str) -> int:
-    from hub.events import EventQuery
+    """How many events the database lists (the banner suggests ``evently demo`` at 0)."""
+    from hub.ports import EventQuery
     from storage.db import Database
-    from storage.events import PgEventCatalog
-    from web.context import utcnow
+    from storage.events import PgEvents
+    from web.clock import utcnow
 
     db = Database(database_url, 1)
     try:
-        _, total = await PgEventCatalog(db).list_events(EventQuery(limit=1), utcnow())
+        _, total = await PgEvents(db).list_events(EventQuery(limit=1), utcnow())
         return total
     finally:
         await db.close()
@@ -236,7 +237,7 @@ def user_add(email: str,
         from hub.accounts import AccountService
         from storage.db import Database
         from storage.migrate import upgrade
-        from storage.store import PgStore
+        from storage.users import PgUsers
         from web.context import utcnow
         from web.security import BcryptHasher
 
@@ -244,7 +245,7 @@ def user_add(email: str,
         await asyncio.to_thread(upgrade, settings.database_url)
         db = Database(settings.database_url, 1)
         try:
-            accounts = AccountService(PgStore(db), BcryptHasher(settings.bcrypt_rounds))
+            accounts = AccountService(PgUsers(db), BcryptHasher(settings.bcrypt_rounds))
             user = await accounts.add_or_update(email, password, name, role_value, utcnow())
             typer.echo(f"evently: user {user.id} {user.email} is {user.role}")
         finally:

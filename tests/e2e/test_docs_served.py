@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_docs import CONTRACT_OPS, CONTRACT_PUSHES
 from web import asyncapi
 
