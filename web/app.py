@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from storage.settings import Settings
 from web import (
+    asyncapi,
     metrics,
     openapi,
     routes_admin,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_waitlist.routes,
         *metrics.routes,
         *openapi.routes,
+        *asyncapi.routes,
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
               name="static"),

@@ -10,8 +10,10 @@ Three loops, started by :meth:`Background.start` once the services are built:
 * **mailer** — only with ``SMTP_*`` set: sends the e-mail outbox every second.
 
 A failed pass is logged and retried on the next tick; nothing here ever ends the process.
-:meth:`Background.stop` cancels the loops and then closes the resources it was handed, each
-step bounded by :data:`STOP_STEP_SECONDS`, so Ctrl-C always ends ``evently serve``.
+:meth:`Background.stop` cancels the loops (again every :data:`RECANCEL_SECONDS` while one
+still runs, as a cancel can be swallowed inside redis-py) and then closes the resources it was
+handed, each step bounded by :data:`STOP_STEP_SECONDS`, so Ctrl-C always ends ``evently serve``
+and a normal stop logs nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from hub.services import Services
 from web import metrics
 from web.clock import utcnow
 
-__all__ = ["STOP_STEP_SECONDS", "Background"]
+__all__ = ["RECANCEL_SECONDS", "STOP_STEP_SECONDS", "Background", "stop_task"]
 
 log = logging.getLogger(__name__)
 
 STOP_STEP_SECONDS = 3
+#: While a loop has not ended after a cancel, it is cancelled again this often (seconds).
+RECANCEL_SECONDS = 0.1
 ANALYTICS_INTERVAL_SECONDS = 0.9
 MAILER_INTERVAL_SECONDS = 1.0
 
@@ -73,15 +77,15 @@ class Background:
         self.tasks = [asyncio.create_task(run(), name=name) for name, run in loops]
 
     async def stop(self) -> None:
-        """Cancel the loops, then close every resource; each step bounded."""
+        """Cancel the loops, then close every resource; each step bounded by
+        :data:`STOP_STEP_SECONDS` (a WARNING names a step that overran it)."""
         for t in self.tasks:
             t.cancel()
-        steps: list[tuple[str, Awaitable[Any]]] = [
-            *((f"task {t.get_name()}", t) for t in self.tasks),
-            *((name, close()) for name, close in self.closers)]
-        for name, step in steps:
+        for t in self.tasks:
+            await stop_task(t, STOP_STEP_SECONDS)
+        for name, close in self.closers:
             try:
-                await asyncio.wait_for(step, STOP_STEP_SECONDS)
+                await asyncio.wait_for(close(), STOP_STEP_SECONDS)
             except asyncio.CancelledError:
                 pass
             except TimeoutError:
@@ -138,3 +142,26 @@ class Background:
                 pass
 
         await self._every(MAILER_INTERVAL_SECONDS, "e-mail outbox pass", step, wait_first=False)
+
+
+async def stop_task(task: asyncio.Task[Any], bound: float) -> bool:
+    """Cancel ``task`` and wait up to ``bound`` seconds for it to end, cancelling it again
+    every :data:`RECANCEL_SECONDS` while it still runs: a cancel can be swallowed inside a
+    library call (redis-py's connection handling does so now and then), and the loop then
+    simply goes on to its next sleep, where the next cancel lands.
+
+    Returns: True when the task ended (cancelled, returned or failed: a failure is logged),
+    False when it still ran at the bound (logged as a WARNING).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound
+    while not task.done():
+        task.cancel()
+        left = deadline - loop.time()
+        if left <= 0:
+            log.warning("shutdown: task %s did not stop within %s s", task.get_name(), bound)
+            return False
+        await asyncio.wait({task}, timeout=min(RECANCEL_SECONDS, left))
+    if not task.cancelled() and task.exception() is not None:
+        log.error("shutdown: task %s failed", task.get_name(), exc_info=task.exception())
+    return True

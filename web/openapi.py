@@ -263,8 +263,8 @@ def document() -> dict[str, Any]:
         "info": {"title": TITLE, "version": VERSION,
                  "description": "Real-time seat booking hub. Every error is "
                                 "`{\"error\": {\"code\", \"message\", \"details\"}}`. "
-                                "The live seat map is the WebSocket `GET /ws` (not described "
-                                "here; see CONTRACT.md §3)."},
+                                "The live seat map is the WebSocket `GET /ws`: see "
+                                "[/docs/ws](/docs/ws) ([AsyncAPI](/asyncapi.json))."},
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
