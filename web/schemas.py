@@ -60,10 +60,17 @@ class LoginIn(_In):
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+SectionRank = Annotated[int, Field(
+    ge=1, le=1000,
+    description="Preference for best available (1 = best). Ranked sections come first, "
+                "lowest rank first, then unranked ones; ties keep the list order.")]
+
+
 class SectionIn(_In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     rows: Annotated[int, Field(ge=1, le=500)]
     seats_per_row: Annotated[int, Field(ge=1, le=500)]
+    rank: SectionRank | None = None
 
 
 class SeatMapIn(_In):
