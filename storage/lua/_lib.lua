@@ -64,7 +64,8 @@ end
 -- best section (the organizer's order) first, then rows nearest the stage; in the first row
 -- that has `qty` side by side, the run whose middle is nearest the row's centre. A rank is
 -- preference*1e9 + row*1e6 + row_length*1e3 + number (hub/seatmap.py), so a row is
--- floor(rank/1e6) and its centre is (row_length+1)/2: nothing outside the sorted set is read.
+-- floor(rank/1e3) and its centre is (row_length+1)/2: nothing outside the sorted set is read.
+-- (Older ranks, section*1e6 + row*1e3 + number, still group by row: runs stay side by side.)
 -- Looks at the best SCAN_LIMIT available seats at most, else takes the best `qty` even if
 -- apart. Cost O(log n + min(n, SCAN_LIMIT)).
 local function best_run(ids, nums, qty, centre)
@@ -89,7 +90,7 @@ local function pick_best(qty)
     local chunk = redis.call('ZRANGE', AVAIL, start, start + WINDOW - 1, 'WITHSCORES')
     for i = 1, #chunk, 2 do
       local r = tonumber(chunk[i + 1])
-      local key = math.floor(r / 1000000)
+      local key = math.floor(r / 1000)
       if key ~= row then
         if row ~= nil then
           local run = best_run(ids, nums, qty, centre)
