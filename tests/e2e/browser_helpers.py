@@ -114,8 +114,9 @@ class UiSession:
         phone: bool = False,
     ) -> Page:
         """A fresh context (own storage, own WebSocket); signed in when `token` is given."""
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+        context = self.browser.new_context(viewport=viewport, base_url=self.base_url,
+                                           has_touch=phone)
         self.contexts.append(context)
         if token:
             saved = json.dumps(

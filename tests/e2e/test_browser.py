@@ -70,6 +70,7 @@ def seat_ids(rest: Rest, event_id: int) -> list[int]:
 
 def sign_in_with_form(page: Page, user: dict) -> None:
     page.goto("/")
+    page.locator('[data-action="sign-in"]').click()
     form = page.locator('form[data-form="login"]')
     form.locator('[name="email"]').fill(user["email"])
     form.locator('[name="password"]').fill(user["password"])
