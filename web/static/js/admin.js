@@ -91,9 +91,11 @@ function ensureRow(id) {
   if (row) return row;
   const series = Object.fromEntries(FIELDS.map((f) => [f, new Series()]));
   const seats = new Sparkline([{ series: series.sold, className: "sold" }, { series: series.held, className: "held" }],
-    { width: 110, height: 28, label: `Sold and held seats over time, event ${id}` });
+    { width: 140, height: 34, label: `Sold and held seats over time, event ${id}` });
   const rate = new Sparkline([{ series: series.holds_per_min, className: "holds" }, { series: series.bookings_per_min, className: "bookings" }],
-    { width: 110, height: 28, label: `Holds and bookings per minute over time, event ${id}` });
+    { width: 140, height: 34, label: `Holds and bookings per minute over time, event ${id}` });
+  const key = (...parts) => h("span", { class: "spark-key", "aria-hidden": "true" },
+    parts.map(([cls, text]) => h("span", { class: `key key-${cls}`, text })));
   const cells = {};
   const nameCell = h("th", { scope: "row", class: "event-name" });
   const actions = h("td", { class: "row-actions" });
@@ -101,8 +103,8 @@ function ensureRow(id) {
     nameCell,
     FIELDS.map((f) => (cells[f] = h("td", { class: "num", "data-field": f, text: "–" }))),
     h("td", { class: "trend" },
-      h("div", { class: "spark-pair" }, seats.el, h("span", { class: "spark-key", text: "sold / held" })),
-      h("div", { class: "spark-pair" }, rate.el, h("span", { class: "spark-key", text: "holds / bookings per min" }))),
+      h("div", { class: "spark-pair" }, seats.el, key(["sold", "sold"], ["held", "held"])),
+      h("div", { class: "spark-pair" }, rate.el, key(["holds", "holds/min"], ["bookings", "bookings/min"]))),
     actions,
   );
   row = { id, tr, cells, nameCell, actions, info: null, series, charts: [seats, rate] };
