@@ -50,7 +50,15 @@ def scale(page: Page) -> float:
 
 
 def seats_outside_map(page: Page, section: str | None = None) -> int:
-    """How many seats (of one section) are drawn outside the map's box."""
+    """How many seats (of one section) are drawn outside the map's box, once the layout has
+    settled (a late scrollbar or font resizes the map, and the map fits itself again)."""
+    deadline = time.monotonic() + ms(2) / 1000
+    while (count := _outside(page, section)) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return count
+
+
+def _outside(page: Page, section: str | None) -> int:
     return int(page.evaluate("""(section) => {
         const box = document.querySelector('svg.venue').getBoundingClientRect();
         const sel = section ? `[data-section="${section}"] [data-seat-id]` : '[data-seat-id]';
@@ -109,6 +117,17 @@ def test_theatre_opens_fitted_and_zooms_into_a_section(
     page.locator('[data-action="zoom-fit"]').click()
     expect(page.locator("#seat-map")).to_have_attribute("data-zoom", "overview")
     assert seats_outside_map(page) == 0
+
+    # The keyboard reaches seats from the overview: focus zooms in to the seat.
+    page.locator('[data-seat-id][tabindex="0"]').focus()
+    expect(page.locator("#seat-map")).to_have_attribute("data-zoom", "seats")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    focused = page.locator("[data-seat-id]:focus")
+    expect(focused).to_have_attribute("aria-label", "Stalls row B seat 2, available")
+    expect(focused).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(focused).to_have_attribute("aria-pressed", "true")
 
 
 def test_wheel_and_pinch_zoom_and_a_drag_pans(ui: UiSession, make_user, make_event) -> None:

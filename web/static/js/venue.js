@@ -54,7 +54,7 @@ export class VenueView {
     this.svg.addEventListener("keydown", (ev) => this.#onKey(ev));
     this.svg.addEventListener("focusin", (ev) => this.#onFocus(ev));
     this.mini.addEventListener("click", (ev) => this.#onMiniClick(ev));
-    this.resize = new ResizeObserver(() => this.layout && this.zoom.fit());
+    this.resize = new ResizeObserver(() => this.layout && this.zoom.resized());
     this.resize.observe(this.svg);
   }
 

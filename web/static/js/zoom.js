@@ -47,6 +47,12 @@ export class ZoomPan {
     this.fit();
   }
 
+  /** The screen changed size: fit again unless the user has zoomed or panned away. */
+  resized() {
+    if (this.atFit) this.fit();
+    else this.#set(this.view.k, this.view.tx, this.view.ty);
+  }
+
   /** Show the whole venue, centred. */
   fit() {
     const { w, h } = this.size();
@@ -55,6 +61,7 @@ export class ZoomPan {
     this.fitK = Math.min(Math.min(w / b.w, h / b.h) * 0.96, MAX_FIT);
     this.maxK = Math.max(this.fitK * 2, MAX_K);
     this.zoomToRect(b, 0, this.fitK);
+    this.atFit = true;
   }
 
   /**
@@ -112,6 +119,7 @@ export class ZoomPan {
 
   // Keep some of the venue on screen whatever the pan.
   #set(k, tx, ty) {
+    this.atFit = false;
     k = this.#clampK(k);
     const { w, h } = this.size();
     const b = this.bounds;
