@@ -29,9 +29,11 @@ def test_signed_out_visitors_see_events_and_a_hold_asks_them_to_sign_in(
     card = page.locator(f'.event-card[data-event-id="{event["id"]}"]')
     expect(card).to_be_in_viewport(timeout=ms(5))
     expect(page.locator('form[data-form="login"]')).to_be_hidden()
+    shot(page, f"events-signed-out-{size}")
     page.locator('[data-action="sign-in"]').click()
     expect(page.locator("#auth")).to_be_visible()
     expect(page.locator('form[data-form="login"] [name="email"]')).to_be_focused()
+    shot(page, f"sign-in-dialog-{size}")
     page.locator('[data-action="close-sign-in"]').click()
     expect(page.locator("#auth")).to_be_hidden()
 

@@ -243,7 +243,7 @@ function renderAccount() {
     if ($("#auth").open) $("#auth").close();
   } else {
     mount(el, h("button", { type: "button", class: "btn primary", "data-action": "sign-in", text: "Sign in",
-      onclick: () => requireSignIn("Sign in or create an account to hold and book seats.") }));
+      onclick: () => requireSignIn("") }));
   }
 }
 
