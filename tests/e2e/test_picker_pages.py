@@ -4,6 +4,7 @@ and the map show the same live figures; toasts replace each other; the admin cha
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 pytest.importorskip("playwright")
@@ -58,13 +59,14 @@ def test_signed_out_visitors_see_events_and_a_hold_asks_them_to_sign_in(
     expect(seat).to_have_attribute("data-status", "mine", timeout=ms(5))
 
 
+@pytest.mark.parametrize("size", SIZES)
 def test_my_booked_seats_are_marked_and_my_bookings_show_the_event_date(
-        ui: UiSession, hub_server, make_user, make_event) -> None:
+        ui: UiSession, hub_server, make_user, make_event, size: str) -> None:
     admin, alice, bob = make_user(role="admin"), make_user(), make_user()
     event = make_event(admin["token"], **event_fields("Mine", seat_map=SMALL))
     mine = Rest(hub_server.url, alice["token"]).book(event["id"], 2)
     theirs = Rest(hub_server.url, bob["token"]).book(event["id"], 3)
-    page = ui.open_event(ui.page("alice", alice["token"]), event["id"])
+    page = ui.open_event(ui.page(size, alice["token"], phone=SIZES[size]), event["id"])
     for seat_id in mine["seat_ids"]:
         seat = ui.seat(page, seat_id)
         expect(seat).to_have_attribute("data-mine", "booked", timeout=ms(5))
@@ -85,6 +87,30 @@ def test_my_booked_seats_are_marked_and_my_bookings_show_the_event_date(
     when = page.locator(f'[data-booking-id="{mine["id"]}"] [data-event-date]')
     expect(when).to_have_attribute("datetime", event["start_time"], timeout=ms(5))
     expect(when).not_to_have_text("")
+    shot(page, f"my-bookings-{size}")
+
+
+def test_seats_held_for_the_waitlist_read_the_same_on_the_card_and_the_map(
+        ui: UiSession, hub_server, make_user, make_event) -> None:
+    """The reported case: a card said "2 of 60 available" while its map said 0 available and
+    the seats were held for the waitlist."""
+    admin, owner, waiting = make_user(role="admin"), make_user(), make_user()
+    event = make_event(admin["token"], **event_fields("Waitlisted", capacity=3))
+    one = Rest(hub_server.url, owner["token"]).book(event["id"], 1)
+    Rest(hub_server.url, owner["token"]).book(event["id"], 2)
+    Rest(hub_server.url, waiting["token"]).post(f"/events/{event['id']}/waitlist", {"qty": 2})
+    r = httpx.delete(f"{hub_server.url}/bookings/{one['id']}",
+                     headers={"Authorization": f"Bearer {owner['token']}"})
+    assert r.status_code == 200, r.text
+    page = ui.page("visitor")
+    page.goto("/")
+    card = page.locator(f'.event-card[data-event-id="{event["id"]}"]')
+    expect(card.locator('[data-avail="held"]')).to_have_text("1", timeout=ms(5))
+    expect(card.locator('[data-avail="available"]')).to_have_text("0")
+    expect(card).to_contain_text("Sold out")
+    card.locator("a").click()
+    expect(page.locator('[data-count="available"]')).to_have_text("0", timeout=ms(5))
+    expect(page.locator('[data-count="held"]')).to_have_text("1")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -108,10 +134,12 @@ def test_event_card_and_map_show_the_same_live_figures(
     expect(page.locator('[data-count="sold"]')).to_have_text("3")
 
 
-def test_toasts_replace_each_other(ui: UiSession, hub_server, make_user, make_event) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_toasts_replace_each_other(ui: UiSession, hub_server, make_user, make_event,
+                                   size: str) -> None:
     admin, user = make_user(role="admin"), make_user()
     event = make_event(admin["token"], **event_fields("Toasts", capacity=5))
-    page = ui.open_event(ui.page("user", user["token"]), event["id"])
+    page = ui.open_event(ui.page(size, user["token"], phone=SIZES[size]), event["id"])
     page.locator('[data-form="best"] [name="qty"]').fill("1")
     page.locator('[data-action="hold-best"]').click()
     expect(page.locator(".msg")).to_contain_text("Held", timeout=ms(5))

@@ -68,7 +68,8 @@ export function eventsPage(app, root) {
     const held = c ? c.held : ev.held_count;
     const total = c ? c.available + c.held + c.sold : ev.capacity;
     if (available === 0) {
-      return h("span", { class: "badge warn", text: held ? `Sold out · ${held} held · waitlist open` : "Sold out · waitlist open" });
+      return h("span", { class: "badge warn" }, "Sold out", h("span", { "data-avail": "available", hidden: true, text: "0" }),
+        held ? [" · ", h("span", { "data-avail": "held", text: String(held) }), " held"] : null, " · waitlist open");
     }
     return [h("span", { "data-avail": "available", text: String(available) }), ` of ${total} seats available`,
       held ? [" · ", h("span", { "data-avail": "held", text: String(held) }), " held"] : null];
