@@ -82,6 +82,7 @@ def test_my_booked_seats_are_marked_and_my_bookings_show_the_event_date(
         document.querySelector(`[data-seat-id="${id}"]`)).fill)""",
                             [mine["seat_ids"][0], theirs["seat_ids"][0]])
     assert colours[0] != colours[1], colours
+    shot(page, f"my-seats-{size}")
 
     page.goto("/#/bookings")
     when = page.locator(f'[data-booking-id="{mine["id"]}"] [data-event-date]')

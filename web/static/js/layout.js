@@ -42,7 +42,8 @@ export function layoutVenue(meta) {
   }
   const innerW = widest * PITCH;
   const width = innerW + 2 * LABEL;
-  const stage = { x: LABEL + innerW * 0.2, y: 0, w: innerW * 0.6, h: STAGE_H };
+  const stageW = Math.max(innerW * 0.6, Math.min(72, width)); // room for its title
+  const stage = { x: (width - stageW) / 2, y: 0, w: stageW, h: STAGE_H };
   const pos = new Map();
   const rows = [];
   const out = [];
