@@ -21,11 +21,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "SCREENSHOTS",
+    "SIZES",
     "TIME_SCALE",
     "Rest",
     "UiSession",
     "event_fields",
     "ms",
+    "shot",
 ]
 
 CHROMIUM = os.environ.get("EVENTLY_CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +41,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# Screenshots kept as test artifacts (test-output/ is not committed).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+# The two screen sizes every seat-picker test runs at: test id → phone?
+SIZES = {"desktop": False, "phone": True}
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save what `page` shows now as SCREENSHOTS/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
 
 # Every timeout in these tests is multiplied by this (slow CI machines set it to 2 or 3),
 # the same variable as tests/support/stores.py uses.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+from tests.e2e.browser_helpers import SCREENSHOTS
 
 
 @pytest.fixture(scope="module")

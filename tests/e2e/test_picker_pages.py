@@ -12,8 +12,7 @@ pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.browser_helpers import Rest, UiSession, event_fields, ms
-from tests.e2e.test_seat_picker import SIZES, shot
+from tests.e2e.browser_helpers import SIZES, Rest, UiSession, event_fields, ms, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

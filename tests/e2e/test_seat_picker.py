@@ -12,7 +12,6 @@ import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,27 +20,18 @@ pytest.importorskip("playwright")
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser_helpers import Rest, UiSession, event_fields, ms
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.browser_helpers import SCREENSHOTS, SIZES, Rest, UiSession, event_fields, ms, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 THEATRE = {"sections": [{"name": "Stalls", "rows": 20, "seats_per_row": 50},
                         {"name": "Circle", "rows": 12, "seats_per_row": 50},
                         {"name": "Balcony", "rows": 10, "seats_per_row": 40}]}
-SIZES = {"desktop": False, "phone": True}
 
 
 def theatre(make_user, make_event, name: str = "Theatre") -> tuple[dict[str, Any], dict[str, Any]]:
     admin = make_user(role="admin")
     return admin, make_event(admin["token"], **event_fields(name, seat_map=THEATRE))
-
-
-def shot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
 
 
 def scale(page: Page) -> float:
