@@ -12,6 +12,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   └── InvalidCredentials     401 INVALID_CREDENTIALS
     ├── Forbidden                  403 FORBIDDEN
     ├── NotFound                   404 NOT_FOUND
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE
     ├── Conflict                   409 (abstract)
     │   ├── SeatUnavailable        409 SEAT_UNAVAILABLE  (.seat_ids)
     │   ├── NotEnoughSeats         409 NOT_ENOUGH_SEATS
@@ -26,6 +27,7 @@ for REST and WebSocket alike; nothing else formats errors.
     ├── IdempotencyKeyReused       422 IDEMPOTENCY_KEY_REUSED
     ├── RateLimited                429 RATE_LIMITED      (.retry_after seconds)
     ├── HoldLimit                  429 HOLD_LIMIT
+    ├── Internal                   500 INTERNAL          (a bug; the log has the trace)
     └── Unavailable                503 UNAVAILABLE
 """
 
@@ -46,9 +48,11 @@ __all__ = [
     "HoldLimit",
     "IdempotencyKeyInUse",
     "IdempotencyKeyReused",
+    "Internal",
     "InvalidCredentials",
     "NotEnoughSeats",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "SeatUnavailable",
     "SoldOut",
@@ -110,6 +114,11 @@ class Forbidden(Evently):
 
 class NotFound(Evently):
     code, status, default_message = "NOT_FOUND", 404, "No such object."
+
+
+class PayloadTooLarge(Evently):
+    code, status, default_message = ("PAYLOAD_TOO_LARGE", 413,
+                                     "The request body is over this route's limit.")
 
 
 class Conflict(Evently):
@@ -184,6 +193,12 @@ class HoldLimit(Evently):
 
     code, status = "HOLD_LIMIT", 429
     default_message = "You hold too many seats already."
+
+
+class Internal(Evently):
+    """An unexpected failure (a bug): nothing is promised about what changed."""
+
+    code, status, default_message = "INTERNAL", 500, "The server failed unexpectedly."
 
 
 class Unavailable(Evently):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import auth
+from tests.support.api import auth
 from tests.support.wsclient import LiveClient
 
 pytestmark = pytest.mark.e2e

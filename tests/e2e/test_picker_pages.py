@@ -4,15 +4,14 @@ and the map show the same live figures; toasts replace each other; the admin cha
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 pytest.importorskip("playwright")
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.browser_helpers import SIZES, Rest, UiSession, event_fields, ms, shot
+from tests.support.api import PASSWORD
+from tests.support.browser import SIZES, Rest, UiSession, event_fields, ms, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -99,9 +98,7 @@ def test_seats_held_for_the_waitlist_read_the_same_on_the_card_and_the_map(
     one = Rest(hub_server.url, owner["token"]).book(event["id"], 1)
     Rest(hub_server.url, owner["token"]).book(event["id"], 2)
     Rest(hub_server.url, waiting["token"]).post(f"/events/{event['id']}/waitlist", {"qty": 2})
-    r = httpx.delete(f"{hub_server.url}/bookings/{one['id']}",
-                     headers={"Authorization": f"Bearer {owner['token']}"})
-    assert r.status_code == 200, r.text
+    Rest(hub_server.url, owner["token"]).delete(f"/bookings/{one['id']}")
     page = ui.page("visitor")
     page.goto("/")
     card = page.locator(f'.event-card[data-event-id="{event["id"]}"]')

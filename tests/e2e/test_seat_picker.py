@@ -20,7 +20,7 @@ pytest.importorskip("playwright")
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser_helpers import SCREENSHOTS, SIZES, Rest, UiSession, event_fields, ms, shot
+from tests.support.browser import SCREENSHOTS, SIZES, Rest, UiSession, event_fields, ms, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -207,7 +207,7 @@ def test_first_paint_and_delta_to_redrawn_seat_at_2000_seats(
         for i, seat in enumerate(mine):
             hold = person.post(f"/events/{event['id']}/holds", {"seat_ids": [seat]})
             time.sleep(max(0.0, started + (2 * i + 1) * 0.3 - time.monotonic()))
-            httpx_delete(hub_server.url, person.token, hold["hold_id"])
+            person.delete(f"/holds/{hold['hold_id']}")
             time.sleep(max(0.0, started + (2 * i + 2) * 0.3 - time.monotonic()))
 
     # Meanwhile zoom in and out with the wheel and record every frame's length in the page.
@@ -258,10 +258,3 @@ def test_first_paint_and_delta_to_redrawn_seat_at_2000_seats(
     assert result["delta_to_paint_ms"]["p95"] < 100
     assert result["frame_ms_while_zooming"]["p95"] < 50
 
-
-def httpx_delete(base_url: str, token: str | None, hold_id: str) -> None:
-    import httpx
-
-    res = httpx.delete(f"{base_url}/holds/{hold_id}",
-                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert res.status_code == 204, res.text

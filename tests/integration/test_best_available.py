@@ -5,42 +5,31 @@ by side nearest that row's centre (README "Best available")."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-
-import pytest
-import redis.asyncio as aioredis
 
 from hub.model import Seat
-from hub.ports import HoldRequest, ViewSource
+from hub.ports import ViewSource
 from hub.seatmap import Section, seats_for_map
 from storage.seatview import RedisSeatView
-from tests.support import stores as test_stores
+from tests.support.seats import EPOCH, EVENT, NOW, TTL_MS, hold_request
 
-EVENT = 9001
+MAX_HELD = 1000  # no per-user cap gets in the way of these picks
 _tokens = itertools.count(1)
 
 
-@pytest.fixture
-async def view(clean_stores: test_stores.TestStores) -> AsyncIterator[RedisSeatView]:
-    client = aioredis.Redis.from_url(clean_stores.redis_url)
-    try:
-        yield RedisSeatView(client)
-    finally:
-        await client.aclose()
-
-
 async def load(view: RedisSeatView, sections: list[Section]) -> dict[int, Seat]:
+    """Seats of ``sections`` (ranks as :func:`hub.seatmap.seats_for_map` packs them), ids
+    1.., loaded straight into the seat view; id → seat."""
     specs = seats_for_map(sections)
     seats = [Seat(i, s.label, s.section, s.row, s.number, s.rank)
              for i, s in enumerate(specs, start=1)]
-    await view.load(ViewSource(EVENT, 1, True, 300_000, seats, []), now_ms=1_000)
+    await view.load(ViewSource(EVENT, EPOCH, True, TTL_MS, seats, []), now_ms=NOW)
     return {s.id: s for s in seats}
 
 
 async def hold_labels(view: RedisSeatView, seats: dict[int, Seat], qty: int,
                       user: int = 1) -> list[str]:
-    hold = await view.hold(HoldRequest(EVENT, user, f"t{next(_tokens)}", 2_000, 300_000, 1000,
-                                       qty=qty, lifetime_ms=1_800_000))
+    """Labels of a ``qty`` hold, best rank first."""
+    hold = await view.hold(hold_request(user, f"t{next(_tokens)}", qty=qty, max_held=MAX_HELD))
     return [seats[i].label for i in sorted(hold.seat_ids, key=lambda i: seats[i].rank)]
 
 
@@ -58,8 +47,7 @@ async def test_a_row_without_room_side_by_side_gives_way_to_the_next_row(
     seats = await load(view, [Section("Stalls", 3, 9)])
     # Row A: take 1..3 and 5..9 by id, leaving only seat 4 free.
     row_a = [s.id for s in seats.values() if s.row == "A" and s.number != 4]
-    await view.hold(HoldRequest(EVENT, 2, "block", 2_000, 300_000, 1000, seat_ids=tuple(row_a),
-                                lifetime_ms=1_800_000))
+    await view.hold(hold_request(2, "block", seat_ids=tuple(row_a), max_held=MAX_HELD))
     assert await hold_labels(view, seats, 3) == ["Stalls B4", "Stalls B5", "Stalls B6"]
     assert await hold_labels(view, seats, 1) == ["Stalls A4"]
 

@@ -101,6 +101,12 @@ class Rest:
         res.raise_for_status()
         return res.json() if res.content else None
 
+    def delete(self, path: str) -> Any:
+        """DELETE `path`; the JSON body, or None for 204."""
+        res = httpx.delete(self.base_url + path, headers=self._headers(), timeout=10)
+        res.raise_for_status()
+        return res.json() if res.content else None
+
     def seats(self, event_id: int) -> list[dict[str, Any]]:
         """GET /events/{id}/seats, ordered by seat id."""
         return sorted(self.get(f"/events/{event_id}/seats")["seats"], key=lambda s: s["id"])
