@@ -23,6 +23,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   ├── IdempotencyKeyInUse    409 IDEMPOTENCY_KEY_IN_USE
     │   └── AlreadyExists          409 ALREADY_EXISTS
     ├── ValidationFailed           422 VALIDATION_ERROR  (details.fields)
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE (.limit bytes)
     ├── IdempotencyKeyReused       422 IDEMPOTENCY_KEY_REUSED
     ├── RateLimited                429 RATE_LIMITED      (.retry_after seconds)
     ├── HoldLimit                  429 HOLD_LIMIT
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidCredentials",
     "NotEnoughSeats",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "SeatUnavailable",
     "SoldOut",
@@ -164,6 +166,16 @@ class ValidationFailed(Evently):
     code, status, default_message = "VALIDATION_ERROR", 422, "The input is not valid."
 
 
+class PayloadTooLarge(Evently):
+    """The request body is over the route's limit; ``details.limit`` is that limit in bytes."""
+
+    code, status, default_message = "PAYLOAD_TOO_LARGE", 413, "The request body is too large."
+
+    def __init__(self, limit: int, message: str | None = None) -> None:
+        super().__init__(message, limit=limit)
+        self.limit = limit
+
+
 class IdempotencyKeyReused(Evently):
     code, status = "IDEMPOTENCY_KEY_REUSED", 422
     default_message = "This idempotency key was used with a different request."
@@ -212,6 +224,8 @@ def error_for_code(code: str, message: str | None = None, **details: Any) -> Eve
     cls = _BY_CODE[code]
     if cls is SeatUnavailable:
         return SeatUnavailable(list(details.get("seat_ids", [])), message)
+    if cls is PayloadTooLarge:
+        return PayloadTooLarge(int(details.get("limit", 0)), message)
     if cls is RateLimited:
         return RateLimited(int(details.get("retry_after", 1)), message)
     err = cls(message, **details)

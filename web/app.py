@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +23,11 @@ from web import (
     routes_ops,
     routes_waitlist,
 )
-from web.context import Hub
+from web.body_limit import BodyLimitMiddleware
+from web.context import Hub, utcnow
 from web.errors import exception_handlers
+from web.headers import SecurityHeadersMiddleware
+from web.purge import purge_loop
 from web.ratelimit import RateLimitMiddleware
 from web.ws import ws_endpoint
 
@@ -42,6 +46,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub = await Hub.start(settings)
         app.state.hub = hub
         metrics.install(hub)
+        hub.tasks.append(asyncio.create_task(purge_loop(hub.idempotency, hub.refresh, utcnow),
+                                             name="evently-purge"))
         try:
             yield
         finally:
@@ -60,8 +66,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
               name="static"),
     ]
-    # Metrics outermost, so a rate-limited request is counted too.
-    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(RateLimitMiddleware)]
+    # Metrics outermost, so a refused request is counted too; the body limit outside the rate
+    # limiter, whose login peek must read through it.
+    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(SecurityHeadersMiddleware),
+                  Middleware(BodyLimitMiddleware), Middleware(RateLimitMiddleware)]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
                      middleware=middleware)
 

@@ -47,7 +47,7 @@ async def _evently(request: Request, exc: Exception) -> Response:
 
 
 _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-               405: "BAD_REQUEST", 413: "BAD_REQUEST"}
+               405: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE"}
 
 
 async def _http(request: Request, exc: Exception) -> Response:

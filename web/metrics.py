@@ -44,6 +44,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.metrics_auth import require_metrics_token
+
 if TYPE_CHECKING:
     from web.context import Hub
 
@@ -203,7 +205,10 @@ def _error_code(body: bytes | bytearray, status: int) -> str:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode)."""
+    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode).
+    With ``METRICS_TOKEN`` set, only ``Authorization: Bearer <METRICS_TOKEN>`` gets it
+    (401 ``UNAUTHENTICATED`` otherwise)."""
+    require_metrics_token(request)
     if MULTIPROC_DIR:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]

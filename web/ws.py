@@ -24,6 +24,7 @@ from web.auth import bearer
 from web.context import Hub, utcnow
 from web.errors import ws_error
 from web.idempotency import fingerprint, run_once
+from web.origin import refuse_foreign_origin
 from web.schemas import ConfirmIn, HoldIn, parse_obj
 from web.security import Principal
 
@@ -336,11 +337,9 @@ class Session:
 
 async def ws_endpoint(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
-    await ws.accept()
-    if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
-                          hub.settings.origins):
-        await ws.close(CLOSE_POLICY, "origin not allowed")
+    if await refuse_foreign_origin(ws, hub.settings.origins):
         return
+    await ws.accept()
     session = Session(ws, hub)
     hub.connections += 1
     metrics.ws_session_opened()
