@@ -8,7 +8,8 @@ Limits, in bytes, by path (the first that matches):
 
 A body over the limit is answered ``413 PAYLOAD_TOO_LARGE`` (CONTRACT.md §2) and is never read
 whole: a ``Content-Length`` over the limit is refused before any byte is read, and a streamed
-(chunked) body is cut off as soon as the bytes read so far pass the limit. This middleware sits
+(chunked) body is cut off as soon as the bytes read so far pass the limit; the connection is
+then closed, so the server does not drain the rest either. This middleware sits
 outside the rate limiter (web/ratelimit.py), so the login rate limit's body peek reads through
 it; :data:`AUTH_LIMIT` is below that peek's size, so every login that reaches the password
 check has been counted against its e-mail.
@@ -16,6 +17,7 @@ check has been counted against its e-mail.
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import PayloadTooLarge
@@ -68,14 +70,15 @@ class BodyLimitMiddleware:
             await _refuse(PayloadTooLarge(limit), scope, receive, send)
             return
         received = 0
-        started = False
+        started = over = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    over = True
                     raise PayloadTooLarge(limit)
             return message
 
@@ -83,6 +86,8 @@ class BodyLimitMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if over:  # the route answered (413): don't let the server drain the rest
+                    MutableHeaders(scope=message)["connection"] = "close"
             await send(message)
 
         try:
