@@ -12,6 +12,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   └── InvalidCredentials     401 INVALID_CREDENTIALS
     ├── Forbidden                  403 FORBIDDEN
     ├── NotFound                   404 NOT_FOUND
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE (.limit bytes, when known)
     ├── Conflict                   409 (abstract)
     │   ├── SeatUnavailable        409 SEAT_UNAVAILABLE  (.seat_ids)
     │   ├── NotEnoughSeats         409 NOT_ENOUGH_SEATS
@@ -23,10 +24,10 @@ for REST and WebSocket alike; nothing else formats errors.
     │   ├── IdempotencyKeyInUse    409 IDEMPOTENCY_KEY_IN_USE
     │   └── AlreadyExists          409 ALREADY_EXISTS
     ├── ValidationFailed           422 VALIDATION_ERROR  (details.fields)
-    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE (.limit bytes)
     ├── IdempotencyKeyReused       422 IDEMPOTENCY_KEY_REUSED
     ├── RateLimited                429 RATE_LIMITED      (.retry_after seconds)
     ├── HoldLimit                  429 HOLD_LIMIT
+    ├── Internal                   500 INTERNAL          (a bug; the log has the trace)
     └── Unavailable                503 UNAVAILABLE
 """
 
@@ -47,6 +48,7 @@ __all__ = [
     "HoldLimit",
     "IdempotencyKeyInUse",
     "IdempotencyKeyReused",
+    "Internal",
     "InvalidCredentials",
     "NotEnoughSeats",
     "NotFound",
@@ -114,6 +116,21 @@ class NotFound(Evently):
     code, status, default_message = "NOT_FOUND", 404, "No such object."
 
 
+class PayloadTooLarge(Evently):
+    """The request body is over the route's limit; ``details.limit`` is that limit in bytes
+    when the refusing layer knows it (web/body_limit.py always does)."""
+
+    code, status, default_message = ("PAYLOAD_TOO_LARGE", 413,
+                                     "The request body is over this route's limit.")
+
+    def __init__(self, message: str | None = None, *, limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, limit=limit)
+        self.limit = limit
+
+
 class Conflict(Evently):
     status = 409
 
@@ -166,16 +183,6 @@ class ValidationFailed(Evently):
     code, status, default_message = "VALIDATION_ERROR", 422, "The input is not valid."
 
 
-class PayloadTooLarge(Evently):
-    """The request body is over the route's limit; ``details.limit`` is that limit in bytes."""
-
-    code, status, default_message = "PAYLOAD_TOO_LARGE", 413, "The request body is too large."
-
-    def __init__(self, limit: int, message: str | None = None) -> None:
-        super().__init__(message, limit=limit)
-        self.limit = limit
-
-
 class IdempotencyKeyReused(Evently):
     code, status = "IDEMPOTENCY_KEY_REUSED", 422
     default_message = "This idempotency key was used with a different request."
@@ -196,6 +203,12 @@ class HoldLimit(Evently):
 
     code, status = "HOLD_LIMIT", 429
     default_message = "You hold too many seats already."
+
+
+class Internal(Evently):
+    """An unexpected failure (a bug): nothing is promised about what changed."""
+
+    code, status, default_message = "INTERNAL", 500, "The server failed unexpectedly."
 
 
 class Unavailable(Evently):
@@ -225,7 +238,8 @@ def error_for_code(code: str, message: str | None = None, **details: Any) -> Eve
     if cls is SeatUnavailable:
         return SeatUnavailable(list(details.get("seat_ids", [])), message)
     if cls is PayloadTooLarge:
-        return PayloadTooLarge(int(details.get("limit", 0)), message)
+        limit = details.get("limit")
+        return PayloadTooLarge(message, limit=None if limit is None else int(limit))
     if cls is RateLimited:
         return RateLimited(int(details.get("retry_after", 1)), message)
     err = cls(message, **details)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,12 +23,11 @@ from web import (
     routes_waitlist,
 )
 from web.body_limit import BodyLimitMiddleware
-from web.context import Hub, utcnow
+from web.bootstrap import build
 from web.errors import exception_handlers
 from web.headers import SecurityHeadersMiddleware
-from web.purge import purge_loop
 from web.ratelimit import RateLimitMiddleware
-from web.ws import ws_endpoint
+from web.ws_session import ws_endpoint
 
 __all__ = ["create_app"]
 
@@ -43,15 +41,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        hub = await Hub.start(settings)
-        app.state.hub = hub
-        metrics.install(hub)
-        hub.tasks.append(asyncio.create_task(purge_loop(hub.idempotency, hub.refresh, utcnow),
-                                             name="evently-purge"))
+        runtime = await build(settings)  # the composition root (web.bootstrap)
+        app.state.runtime = runtime
         try:
             yield
         finally:
-            await hub.stop()
+            await runtime.background.stop()
 
     routes = [
         *routes_ops.routes,

@@ -21,7 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import PayloadTooLarge
-from web.errors import JSONResponse, envelope
+from web.errors import error_response
 from web.ratelimit import MAX_BODY_PEEK
 
 __all__ = ["ADMIN_LIMIT", "AUTH_LIMIT", "DEFAULT_LIMIT", "BodyLimitMiddleware", "limit_for"]
@@ -67,7 +67,7 @@ class BodyLimitMiddleware:
         limit = limit_for(scope["path"])
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(PayloadTooLarge(limit), scope, receive, send)
+            await _refuse(PayloadTooLarge(limit=limit), scope, receive, send)
             return
         received = 0
         started = over = False
@@ -79,7 +79,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     over = True
-                    raise PayloadTooLarge(limit)
+                    raise PayloadTooLarge(limit=limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -100,6 +100,6 @@ class BodyLimitMiddleware:
 
 async def _refuse(err: PayloadTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
     """Send the 413 envelope and close the connection (the rest of the body is not read)."""
-    response = JSONResponse(envelope(err), status_code=err.status,
-                            headers={"Connection": "close"})
+    response = error_response(err, scope)
+    response.headers["Connection"] = "close"
     await response(scope, receive, send)

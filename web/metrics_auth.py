@@ -13,6 +13,7 @@ import hmac
 from starlette.requests import Request
 
 from hub.errors import Unauthenticated
+from web.runtime import Runtime
 
 __all__ = ["require_metrics_token"]
 
@@ -23,7 +24,8 @@ def require_metrics_token(request: Request) -> None:
     Raises:
         Unauthenticated: a token is configured and the request does not carry it.
     """
-    expected = request.app.state.hub.settings.metrics_token
+    runtime: Runtime = request.app.state.runtime
+    expected = runtime.metrics_token
     if not expected:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")

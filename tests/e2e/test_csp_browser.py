@@ -14,7 +14,7 @@ pytest.importorskip("playwright")
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.browser_helpers import CHROMIUM, CHROMIUM_ARGS, UiSession, ms
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, UiSession, ms
 from tests.support.servers import HubProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

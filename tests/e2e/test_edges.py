@@ -15,9 +15,9 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.conftest import hub_env, run_sync
 from tests.support import stores as test_stores
-from tests.support.servers import HubProcess, free_port
+from tests.support.servers import HubProcess, free_port, hub_env
+from tests.support.stores import run_sync
 
 METRICS_TOKEN = "metrics-" + "m" * 24
 ALLOWED = "https://tickets.example:8443"

@@ -46,3 +46,16 @@ def test_body_limits_by_path() -> None:
     assert limit_for("/auth/login") == AUTH_LIMIT < limit_for("/events/1/holds") == DEFAULT_LIMIT
     assert limit_for("/admin/events") == ADMIN_LIMIT
     assert limit_for("/authx") == DEFAULT_LIMIT
+
+
+def test_one_payload_too_large_error_serves_the_body_limit_and_starlette() -> None:
+    from starlette.exceptions import HTTPException
+
+    from hub.errors import PayloadTooLarge, error_for_code
+    from web.errors import as_evently
+
+    assert PayloadTooLarge(limit=AUTH_LIMIT).details == {"limit": AUTH_LIMIT}
+    rebuilt = error_for_code("PAYLOAD_TOO_LARGE", limit=ADMIN_LIMIT)
+    assert isinstance(rebuilt, PayloadTooLarge) and rebuilt.limit == ADMIN_LIMIT
+    mapped = as_evently(HTTPException(413, "too big"))
+    assert isinstance(mapped, PayloadTooLarge) and mapped.status == 413 and mapped.details == {}
