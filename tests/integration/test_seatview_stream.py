@@ -149,3 +149,12 @@ async def test_history_is_capped_and_says_when_it_no_longer_covers(
     recent = await view.history(EVENT, EPOCH, seq - 5)
     assert recent is not None and recent[1] == seq
     assert [orjson.loads(d)["seq"] for d in recent[2]] == list(range(seq - 4, seq + 1))
+
+
+async def test_a_hold_for_a_waitlist_entry_reports_it_when_it_lapses(
+        view: RedisSeatView) -> None:
+    await view.load(source(3), NOW)
+    hold = await view.hold(hold_request(7, "w", seat_ids=(1,), ttl_ms=1000, reserved_for=42))
+    assert hold.entry_id == 42 and (await view.get_hold(EVENT, "w")) == hold
+    [swept] = await view.sweep(EVENT, NOW + 1000)
+    assert (swept.entry_id, swept.seat_ids) == (42, [1])  # the waitlist learns its offer lapsed
