@@ -132,7 +132,9 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
             config = uvicorn.Config(
                 "web.app:asgi", factory=True, host=host, port=port, workers=workers,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
-                lifespan="on", proxy_headers=True, access_log=False)
+                lifespan="on", access_log=False,
+                proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=settings.forwarded_allow_ips or None)
             _run(config)
     finally:
         if own_metrics_dir:
@@ -290,7 +292,17 @@ def verify(event: Annotated[int | None, typer.Option("--event", help="Only this 
 
 
 def main() -> None:
-    cli(prog_name="evently")
+    """Run the CLI; a setting that fails validation (e.g. a short ``JWT_SECRET``) ends it with
+    one clear line and exit status 2, not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        cli(prog_name="evently")
+    except ValidationError as err:
+        for e in err.errors():
+            field = ".".join(str(p) for p in e["loc"]).upper() or "settings"
+            typer.echo(f"evently: bad setting {field}: {e['msg']}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
