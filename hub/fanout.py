@@ -10,6 +10,10 @@ interested session's :class:`Outbox`. An outbox is bounded: when a session falls
 it is marked overflowed and the web layer closes it with 1013, so one slow client never delays
 the others.
 
+A ``session.revoked`` push on a user's channel that names a ``family`` reaches only the
+sessions authenticated with a token of that login family (DESIGN invariant 9); without one it
+reaches every session of the user.
+
 A subscription starts *pending*: deltas are buffered while the snapshot (or history) is read,
 then released in order, skipping those already covered by the snapshot's ``seq``.
 """
@@ -26,7 +30,9 @@ import orjson
 
 from hub.ports import ChannelDriver
 
-__all__ = ["Broadcaster", "Outbox", "Subscription"]
+__all__ = ["REVOKED", "Broadcaster", "Outbox", "Subscription"]
+
+REVOKED = "session.revoked"  #: the ``type`` of the push that ends sessions (closed with 4401)
 
 
 class Outbox:
@@ -110,6 +116,7 @@ class Broadcaster:
         self.driver = driver
         self.by_event: dict[int, set[Subscription]] = {}
         self.by_user: dict[int, set[Outbox]] = {}
+        self.family_of: dict[Outbox, str | None] = {}
         self._lock = asyncio.Lock()
         self.delivered = 0
         self.dropped_sessions = 0
@@ -137,8 +144,11 @@ class Broadcaster:
                 del self.by_event[sub.event_id]
                 await self.driver.unsubscribe_event(sub.event_id)
 
-    async def add_user(self, user_id: int, outbox: Outbox) -> None:
+    async def add_user(self, user_id: int, outbox: Outbox, family: str | None = None) -> None:
+        """Route the user's personal pushes to ``outbox`` (again: the session's token, and so
+        its login ``family``, may have changed). Raises: Unavailable."""
         async with self._lock:
+            self.family_of[outbox] = family
             boxes = self.by_user.setdefault(user_id, set())
             first = not boxes
             boxes.add(outbox)
@@ -151,6 +161,7 @@ class Broadcaster:
             if boxes is None or outbox not in boxes:
                 return
             boxes.discard(outbox)
+            self.family_of.pop(outbox, None)
             if not boxes:
                 del self.by_user[user_id]
                 await self.driver.unsubscribe_user(user_id)
@@ -165,9 +176,16 @@ class Broadcaster:
     # -- routing ---------------------------------------------------------------------------
 
     def dispatch_user(self, user_id: int, data: bytes | str) -> None:
-        """Route one personal push (JSON text) to every local session of ``user_id``."""
+        """Route one personal push (JSON text) to every local session of ``user_id``; a
+        ``session.revoked`` naming a ``family`` only to the sessions of that family."""
         text = data.decode() if isinstance(data, bytes) else data
-        for box in list(self.by_user.get(user_id, ())):
+        boxes = list(self.by_user.get(user_id, ()))
+        if REVOKED in text:
+            msg = orjson.loads(text)
+            family = msg.get("family") if msg.get("type") == REVOKED else None
+            if family:
+                boxes = [b for b in boxes if self.family_of.get(b) == family]
+        for box in boxes:
             self._put(box, text)
 
     def dispatch_event(self, data: bytes | str) -> None:
