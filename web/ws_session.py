@@ -137,13 +137,26 @@ class Session:
         if self.principal is not None and self.principal.id != principal.id:
             raise BadRequest("A session cannot change user; open a new one.")
         await self.services.live.broadcaster.add_user(principal.id, self.outbox,
-                                                      principal.family)
+                                                      principal.family, self.recheck)
         self.principal, self.expired = principal, False
         if self._expiry_timer:
             self._expiry_timer.cancel()
         delay = max((principal.expires_at - utcnow()).total_seconds(), 0)
         self._expiry_timer = asyncio.get_running_loop().call_later(delay, self._on_expiry)
         return principal
+
+    async def recheck(self) -> None:
+        """Read the denylist again for the session's token (after a pub/sub gap, when a
+        revocation's push may have been missed); a revoked session closes with 4401."""
+        if self.principal is None:
+            return
+        try:
+            await self.services.sessions.recheck(self.principal)
+        except TokenRevoked:
+            self.revoked = True
+            self.send({"type": REVOKED})
+        except Evently:
+            log.warning("re-checking a session's token failed", exc_info=True)
 
     def _on_expiry(self) -> None:
         self.expired = True

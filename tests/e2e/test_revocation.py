@@ -193,6 +193,27 @@ async def test_an_op_reads_the_denylist_even_when_the_push_is_lost(
     assert set(server_map(second_hub, ev["id"]).values()) == {"available"}
 
 
+async def test_a_push_missed_during_a_pubsub_outage_still_closes_the_session(
+        second_hub: Any, make_user: Any, clean_stores: Any) -> None:
+    """The family is denied while no push reaches hub B; B's pub/sub connection is then cut
+    (only this test database's): on reconnecting, B checks its sessions' tokens again."""
+    u = make_user()
+    c = await LiveClient.connect(second_hub.ws_url, u["token"])
+    r = aioredis.Redis.from_url(clean_stores.redis_url)
+    try:
+        await r.set(deny_family(family(u["token"])), 1, ex=60)
+        db = r.connection_pool.connection_kwargs.get("db", 0)
+        killed = 0
+        for client in await r.client_list(_type="pubsub"):
+            if int(client["db"]) == db:
+                killed += await r.client_kill_filter(_id=client["id"])
+        assert killed >= 1
+        assert await closed_code(c, timing(5)) == CLOSE_REVOKED
+    finally:
+        await r.aclose()
+        await c.close()
+
+
 async def test_refresh_reuse_closes_the_attackers_session_on_another_hub(
         hub: Any, second_hub: Any, make_user: Any) -> None:
     victim = make_user()
