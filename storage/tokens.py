@@ -76,17 +76,20 @@ class Denylist:
 
     async def check(self, jti: str, user_id: int, issued_at: datetime,
                     family: str | None = None) -> None:
-        """One round trip (a pipeline) reads the token's, the user's and the family's entry.
+        """One round trip (a pipeline) reads the token's, the user's and the family's entry
+        (one command per key: the keys may live in different Redis Cluster slots).
 
         Raises: TokenRevoked, Unavailable."""
         try:
             async with self.r.pipeline(transaction=False) as pipe:
-                pipe.exists(deny_jti(jti), *([deny_family(family)] if family else []))
                 pipe.get(deny_user(user_id))
-                denied, revoked_at = await pipe.execute()
+                pipe.exists(deny_jti(jti))
+                if family:
+                    pipe.exists(deny_family(family))
+                revoked_at, *denied = await pipe.execute()
         except RedisError as exc:
             raise Unavailable() from exc
-        if denied or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):
+        if any(denied) or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):
             raise TokenRevoked()
 
 
