@@ -23,6 +23,7 @@ channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and mus
 ``hub:proc:<host>:<pid>``       hash       one process's local counts (expires after 5 s)
 ``deny:jti:<jti>``              string     a logged-out access token, until it would expire
 ``deny:user:<user_id>``         string     tokens issued before this time (epoch ms) refused
+``deny:fam:<family>``           string     a revoked login family, for an access-token life
 ``analytics:<report>``          string     a cached JSON report (``summary``, ``homepage``)
 ``evently:rl/…``                various    rate-limit windows (prefix handed to ``limits``)
 ==============================  =========  ==================================================
@@ -37,6 +38,7 @@ __all__ = [
     "PROC_PATTERN",
     "RATE_LIMIT_PREFIX",
     "REPORT_NAMES",
+    "deny_family",
     "deny_jti",
     "deny_user",
     "event_channel",
@@ -115,6 +117,12 @@ def proc_key(host: str, pid: int) -> str:
 def deny_jti(jti: str) -> str:
     """``deny:jti:<jti>``: a denied access token."""
     return f"deny:jti:{jti}"
+
+
+def deny_family(family: str) -> str:
+    """``deny:fam:<family>``: a revoked login family; every access token naming it in its
+    ``fam`` claim is refused."""
+    return f"deny:fam:{family}"
 
 
 def deny_user(user_id: int) -> str:

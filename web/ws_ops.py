@@ -38,14 +38,15 @@ async def run(session: Session, msg: dict[str, Any]) -> Reply:
     """Run the op a message names, counting metered ops by outcome.
 
     Raises: BadRequest (unknown op), Unauthenticated / TokenExpired (a private op before a
-    valid ``auth``), and whatever the op raises.
+    valid ``auth``), TokenRevoked (the session's login was revoked), and whatever the op
+    raises.
     """
     op = msg.get("op")
     handler = OPS.get(op) if isinstance(op, str) else None
     if handler is None or not isinstance(op, str):
         raise BadRequest(f"Unknown op {op!r}.", fields=[{"field": "op", "message": "unknown op"}])
     if op not in PUBLIC_OPS:
-        session.require_auth()
+        await session.require_live()
     try:
         reply = await handler(session, msg)
     except Evently as err:
