@@ -6,7 +6,8 @@ and derive the event's other keys from it (``storage/lua/_lib.lua``: ``P = "ev:{
 channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and must stay in step.
 
 ==============================  =========  ==================================================
-``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap
+``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap,
+                                           wl (entries waiting), wlres (pool reserve, ms)
 ``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>`` | ``r``
 ``ev:{e:42}:avail``             zset       available seat ids scored by rank (best first)
 ``ev:{e:42}:rank`` / ``label``  hash       seat_id → rank / label
@@ -14,6 +15,10 @@ channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and mus
 ``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
 ``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
 ``ev:{e:42}:pool``              set        freed seats kept for the waitlist (view ``r``)
+``ev:{e:42}:pooldl``            zset       pooled seat → when it returns to sale (epoch ms)
+``ev:{e:42}:since:<user_id>``   hash       seat_id → ``<since_ms>:<until_ms>``: the user's
+                                           continuous holding of the seat (lifetime cap);
+                                           expires a lifetime after the last lease ends
 ``ev:{e:42}:hist``              stream     the last ~2,000 deltas, id ``<seq>-0``
 ``ev:{e:42}:m:<minute>``        hash       holds / bookings / expiries counted per minute
 ``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages of the event
@@ -58,7 +63,8 @@ PROC_PATTERN = "hub:proc:*"
 REPORT_NAMES = ("summary", "homepage")
 
 #: The per-event keys that make up a seat view (without holds and minute counters).
-EVENT_VIEW_PARTS = ("meta", "view", "avail", "rank", "label", "exp", "uheld", "pool", "hist")
+EVENT_VIEW_PARTS = ("meta", "view", "avail", "rank", "label", "exp", "uheld", "pool", "pooldl",
+                    "hist")
 
 _USER_CHANNEL_PREFIX = "u:"
 

@@ -160,7 +160,7 @@ _ERROR_TEXT = {
     404: "NOT_FOUND.",
     409: "SEAT_UNAVAILABLE (details.seat_ids), NOT_ENOUGH_SEATS, SOLD_OUT, HOLD_EXPIRED, "
          "EVENT_INACTIVE, CAPACITY_BELOW_SOLD, EVENT_HAS_BOOKINGS, IDEMPOTENCY_KEY_IN_USE, "
-         "ALREADY_EXISTS.",
+         "ALREADY_EXISTS, SEATS_AVAILABLE.",
     422: "VALIDATION_ERROR (details.fields) or IDEMPOTENCY_KEY_REUSED.",
     429: "RATE_LIMITED (with Retry-After) or HOLD_LIMIT.",
     503: "UNAVAILABLE: a backing store is down; nothing was changed.",

@@ -206,14 +206,18 @@ class SeatView(Protocol):
         ...
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for waitlist entry ``entry_id``'s user, lasting ``ttl_ms``
-        (the offer time): pooled seats first, then the best available.
-        Raises: NotEnoughSeats, EventInactive."""
+        (the offer time): pooled seats first, then the best available. The seats count toward
+        the user's ``max_held`` (``MAX_HELD_SEATS_PER_USER``), checked in the same atomic step.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive."""
         ...
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record how many entries wait; with none, pooled seats go public. Returns how many
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record how many entries wait and how long (``reserve_ms``, the event's
+        ``waitlist_offer_seconds``) a seat freed from now on stays reserved for them before it
+        returns to public sale; with none waiting, pooled seats go public. Returns how many
         went public (0 for an absent view)."""
         ...
 
