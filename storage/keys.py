@@ -45,6 +45,7 @@ __all__ = [
     "deny_jti",
     "deny_user",
     "event_channel",
+    "event_held_since",
     "event_id_of_channel",
     "event_key",
     "event_meta",
@@ -82,6 +83,12 @@ def event_key(event_id: int, part: str) -> str:
 def event_meta(event_id: int) -> str:
     """``ev:{e:ID}:meta``: ``KEYS[1]`` of every seat-view Lua script."""
     return event_key(event_id, "meta")
+
+
+def event_held_since(event_id: int, user_id: int) -> str:
+    """``ev:{e:ID}:since:<user_id>``: the user's "held since" markers (seat_id →
+    ``<since_ms>:<until_ms>``) that keep the hold lifetime cap across holds (hold.lua)."""
+    return event_key(event_id, f"since:{user_id}")
 
 
 def event_minute(event_id: int, minute: int) -> str:
