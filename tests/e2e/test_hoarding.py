@@ -6,6 +6,8 @@ rate limits of waitlist join/leave, extend, release and cancel span both transpo
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -112,7 +114,7 @@ async def test_the_waitlist_cannot_bypass_the_held_seat_cap(
 
 
 async def test_one_waiter_cannot_freeze_an_event(
-        h: HubProcess, make_user: Any, make_event: Any) -> None:
+        h: HubProcess, make_user: Any, make_event: Any, stores: TestStores) -> None:
     org, owner, big, small = make_user("organizer"), make_user(), make_user(), make_user()
     reserve = 2
     ev = make_event(org["token"], capacity=5, waitlist_offer_seconds=reserve)
@@ -146,6 +148,11 @@ async def test_one_waiter_cannot_freeze_an_event(
     [seat] = seat_ids(h, eid, "held")
     blocked = post(h, f"/events/{eid}/holds", org["token"], seat_ids=[seat])
     assert blocked.status_code == 409 and code(blocked) == "SEAT_UNAVAILABLE"
+    verify = subprocess.run(
+        ["uv", "run", "evently", "verify", "--event", str(eid)], capture_output=True,
+        env={**os.environ, "DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url},
+        check=False)
+    assert verify.returncode == 0, verify.stdout.decode() + verify.stderr.decode()
     # ...but for at most waitlist_offer_seconds: then the admin can hold it
     deadline = time.monotonic() + reserve + timing(3)
     while True:
