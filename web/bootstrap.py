@@ -103,7 +103,8 @@ async def build(settings: Settings) -> Runtime:
                         settings.refresh_token_ttl_seconds)
 
     # The waitlist is told of freed seats by the booking service: passed in when it is built.
-    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier)
+    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier,
+                               settings.max_held_seats_per_user)
     bookings = BookingService(
         events_store, bookings_store, view, notifier,
         HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
