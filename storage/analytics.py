@@ -76,8 +76,10 @@ class PgAnalyticsSource:
         self.client = client
 
     async def facts(self, since: date) -> AnalyticsFacts:
+        """Counts from PostgreSQL (the replica when there is one: a report may trail the
+        primary by its replay lag) and live holds from Redis."""
         start = datetime.combine(since, time(), UTC)
-        async with self.db.transaction() as s:
+        async with self.db.read() as s:
             events = (await s.execute(
                 select(EventRow.id, EventRow.name, EventRow.status, EventRow.start_time,
                        capacity_q(), booked_q()).order_by(EventRow.start_time, EventRow.id)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
                                       extra="ignore", case_sensitive=False)
 
     database_url: str | None = None
+    # Optional streaming replica for lag-tolerant reads (listings, seat labels, analytics);
+    # nothing a hold or confirm decides on is ever read from it (docs/scaling-postgres.md).
+    database_replica_url: str | None = None
+    # DATABASE_URL (and the replica URL) go through PgBouncer in transaction pooling mode:
+    # no named prepared statement outlives a transaction (statement caches off).
+    database_pgbouncer: bool = False
     redis_url: str | None = None
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = Field(900, ge=10)
@@ -82,7 +88,7 @@ class Settings(BaseSettings):
         """E-mail notifications are sent only when ``SMTP_HOST`` is set."""
         return bool(self.smtp_host)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _asyncpg_driver(cls, v: str | None) -> str | None:
         """Accept ``postgres://`` and ``postgresql://`` URLs; use asyncpg."""
