@@ -68,6 +68,7 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10, *, replica_url: str | None = None,
                  pgbouncer: bool = False) -> None:
         self.url = url
+        self.pgbouncer = pgbouncer
         self.engine: AsyncEngine = self._engine(url, pool_size, pgbouncer)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.replica: AsyncEngine | None = (
@@ -98,6 +99,24 @@ class Database:
                 raise Unavailable("PostgreSQL connection lost; nothing was changed.") from exc
             raise
 
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A primary connection for one self-contained statement (a function call that is its
+        own transaction): in autocommit mode, one round trip.
+
+        Through PgBouncer the statement runs inside ``BEGIN … COMMIT`` instead: in autocommit
+        mode the server connection can change between asyncpg's Parse/Describe and its
+        Bind/Execute once an earlier statement failed, and the named statement is then gone
+        ("prepared statement … does not exist"; reproduced on PgBouncer 1.18). Errors are the
+        driver's, as with ``engine.connect()``.
+        """
+        async with self.engine.connect() as conn:
+            if self.pgbouncer:
+                async with conn.begin():
+                    yield conn
+            else:
+                yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def _replica_connection(self) -> AsyncConnection | None:
         """A connection to the replica, or None (no replica, or it cannot be reached)."""
         if self.replica is None:
@@ -122,7 +141,7 @@ class Database:
                 yield session
             return
         try:
-            async with conn, AsyncSession(bind=conn, expire_on_commit=False) as session, \
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session, \
                     session.begin():
                 yield session
         except unavailable_errors as exc:
@@ -131,6 +150,8 @@ class Database:
             if exc.connection_invalidated:
                 raise Unavailable("PostgreSQL replica connection lost.") from exc
             raise
+        finally:
+            await conn.close()
 
     async def ping(self) -> bool:
         """True when the primary answers ``SELECT 1``."""
