@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from sqlalchemy import text
@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hub.errors import Unavailable
+
+if TYPE_CHECKING:
+    from storage.settings import Settings
 
 __all__ = ["Database", "engine_options", "unavailable_errors"]
 
@@ -73,6 +76,20 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.replica: AsyncEngine | None = (
             self._engine(replica_url, pool_size, pgbouncer) if replica_url else None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool_size: int | None = None) -> Database:
+        """The process's database from ``DATABASE_URL``, ``DATABASE_REPLICA_URL`` and
+        ``DATABASE_PGBOUNCER``; ``pool_size`` defaults to ``DB_POOL_SIZE``.
+
+        Raises: ValueError, ``DATABASE_URL`` unset.
+        """
+        if not settings.database_url:
+            raise ValueError("DATABASE_URL is not set")
+        return cls(settings.database_url,
+                   settings.db_pool_size if pool_size is None else pool_size,
+                   replica_url=settings.database_replica_url,
+                   pgbouncer=settings.database_pgbouncer)
 
     @staticmethod
     def _engine(url: str, pool_size: int, pgbouncer: bool) -> AsyncEngine:

@@ -79,9 +79,7 @@ async def build(settings: Settings) -> Runtime:
     ``settings.database_url`` and ``settings.redis_url`` must be set.
     """
     assert settings.database_url and settings.redis_url
-    db = Database(settings.database_url, settings.db_pool_size,
-                  replica_url=settings.database_replica_url,
-                  pgbouncer=settings.database_pgbouncer)
+    db = Database.from_settings(settings)
     # A blocking pool: under a burst, commands wait for a connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url, max_connections=settings.redis_pool_size, timeout=5,

@@ -128,7 +128,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
             os.environ["JWT_SECRET"] = settings.secret()
             upgrade(settings.database_url)
             typer.echo(banner(host, port, base, settings,
-                              asyncio.run(_event_count(settings.database_url))))
+                              asyncio.run(_event_count(settings))))
             config = uvicorn.Config(
                 "web.app:asgi", factory=True, host=host, port=port, workers=workers,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
@@ -160,14 +160,14 @@ def _run(config: uvicorn.Config) -> None:
         raise typer.Exit(3)
 
 
-async def _event_count(database_url: str) -> int:
+async def _event_count(settings: Settings) -> int:
     """How many events the database lists (the banner suggests ``evently demo`` at 0)."""
     from hub.ports import EventQuery
     from storage.db import Database
     from storage.events import PgEvents
     from web.clock import utcnow
 
-    db = Database(database_url, 1)
+    db = Database.from_settings(settings, 1)
     try:
         _, total = await PgEvents(db).list_events(EventQuery(limit=1), utcnow())
         return total
@@ -245,7 +245,7 @@ def user_add(email: str,
 
         assert settings.database_url
         await asyncio.to_thread(upgrade, settings.database_url)
-        db = Database(settings.database_url, 1)
+        db = Database.from_settings(settings, 1)
         try:
             accounts = AccountService(PgUsers(db), BcryptHasher(settings.bcrypt_rounds))
             user = await accounts.add_or_update(email, password, name, role_value, utcnow())
