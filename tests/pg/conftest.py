@@ -2,24 +2,19 @@
 both behind PgBouncer in transaction pooling mode (:mod:`tests.support.pgtopology`).
 
 The group runs only when selected (``pytest -m pgscale``; a CI step of its own), because it
-starts three servers of its own. Redis is ``TEST_REDIS_URL`` or a ``redis-server`` started
-here on a free port. The test database is created and migrated on the primary directly; the
-hubs reach both servers through PgBouncer only.
+starts three servers of its own. Redis is ``TEST_REDIS_URL`` (flushed before each test).
+The test database is created and migrated on the primary directly; the hubs reach both
+servers through PgBouncer only.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.pgtopology import PgTopology, missing_tools, start_topology
-from tests.support.servers import HubProcess, free_port, hub_env
+from tests.support.servers import HubProcess, hub_env
 from tests.support.stores import TestStores
 
 
@@ -47,34 +42,14 @@ def topology() -> Iterator[PgTopology]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """``TEST_REDIS_URL``, else a private ``redis-server`` for the session."""
+def redis_url() -> str:
+    """``TEST_REDIS_URL`` (a database the group may flush); the group needs one."""
     import os
 
-    if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
-        return
-    folder = Path(tempfile.mkdtemp(prefix="evently-pgscale-redis-"))
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(folder)],
-                            stdout=subprocess.DEVNULL, start_new_session=True)
-    try:
-        import redis
-
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set TEST_REDIS_URL (a Redis database the tests may flush)")
+    return url
 
 
 @pytest.fixture(scope="session")
