@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,7 +21,7 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, SectionIn
+from web.schemas import Email, InputModel, Instant, Name, SectionIn
 
 __all__ = [
     "AdminBookingsQuery",
@@ -43,7 +42,7 @@ RoleName = Literal["user", "organizer", "admin"]
 Page = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
-class _In(BaseModel):
+class _In(InputModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
@@ -67,8 +66,8 @@ class EventPatchIn(_In):
 
     name: Name | None = None
     venue: Name | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
+    start_time: Instant | None = None
+    end_time: Instant | None = None
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
     hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
     waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
@@ -83,7 +82,7 @@ class SeatsGenerateIn(_In):
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
 
 
-class _Query(BaseModel):
+class _Query(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     page: Page = 1
@@ -118,7 +117,7 @@ class AttendeesQuery(_Query):
     page_size: Annotated[int, Field(ge=1, le=1000)] = 1000
 
 
-class SummaryQuery(BaseModel):
+class SummaryQuery(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     refresh: bool = False

@@ -1,5 +1,10 @@
 """Errors to the wire, once (STYLE.md §6): one handler for the base class renders every
-contract error for REST; :func:`ws_error` does it for WebSocket replies."""
+contract error for REST; :func:`ws_error` does it for WebSocket replies.
+
+An exception that is not a contract error is a bug: 500 ``INTERNAL`` (the log has the trace).
+``UNAVAILABLE`` (503) is only ever :class:`hub.errors.Unavailable`, a backing store that is
+down (CONTRACT §2).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.errors import Evently, RateLimited, Unavailable
+from hub.errors import Evently, Internal, RateLimited, Unavailable
 
-__all__ = ["JSONResponse", "envelope", "exception_handlers", "ws_error"]
+__all__ = ["JSONResponse", "envelope", "exception_handlers", "unexpected", "ws_error"]
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +36,25 @@ def envelope(err: Evently) -> dict[str, Any]:
     return {"error": {"code": err.code, "message": err.message, "details": err.details}}
 
 
+def _log(err: Evently) -> None:
+    """One log line for the errors an operator must hear about (5xx)."""
+    if isinstance(err, Unavailable):
+        log.warning("unavailable: %s (%r)", err.message, err.__cause__)
+    elif err.status >= 500 and err.__cause__ is None:  # with a cause: logged by unexpected()
+        log.error("internal error: %s", err.message)
+
+
+def unexpected(where: str, exc: BaseException) -> Internal:
+    """Log a non-contract exception with its trace and return the 500 ``INTERNAL`` for it."""
+    log.error("unhandled error in %s", where, exc_info=exc)
+    err = Internal()
+    err.__cause__ = exc
+    return err
+
+
 def ws_error(err: Evently, ref: Any = None) -> dict[str, Any]:
+    """The WebSocket ``error`` reply of a contract error (CONTRACT §3)."""
+    _log(err)
     return {"type": "error", "ref": ref, "code": err.code, "message": err.message,
             "details": err.details}
 
@@ -41,8 +64,7 @@ async def _evently(request: Request, exc: Exception) -> Response:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
-    if isinstance(exc, Unavailable):
-        log.warning("unavailable: %s (%r)", exc.message, exc.__cause__)
+    _log(exc)
     return JSONResponse(envelope(exc), status_code=exc.status, headers=headers)
 
 
@@ -58,10 +80,8 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"error": {"code": "UNAVAILABLE", "message": "The server failed unexpectedly.",
-                      "details": {}}}
-    return JSONResponse(body, status_code=500)
+    err = unexpected(f"{request.method} {request.url.path}", exc)
+    return JSONResponse(envelope(err), status_code=err.status)
 
 
 exception_handlers: dict[Any, Any] = {Evently: _evently, HTTPException: _http,

@@ -18,9 +18,20 @@ from web.context import utcnow
 from web.errors import JSONResponse
 from web.security import Principal
 
-__all__ = ["fingerprint", "idempotent", "run_once"]
+__all__ = ["MAX_KEY_LENGTH", "check_key", "fingerprint", "idempotent", "run_once"]
 
+#: The one limit on an idempotency key, for the REST header and the WebSocket field alike
+#: (the column is ``varchar(255)``).
 MAX_KEY_LENGTH = 255
+
+
+def check_key(key: str, field: str = "Idempotency-Key") -> str:
+    """``key`` if it is 1..``MAX_KEY_LENGTH`` characters with no NUL (PostgreSQL text cannot
+    hold one). Raises: ValidationFailed naming ``field``."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or "\x00" in key:
+        raise ValidationFailed(fields=[{
+            "field": field, "message": f"1..{MAX_KEY_LENGTH} characters, no NUL"}])
+    return key
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -45,12 +56,9 @@ async def idempotent(request: Request, principal: Principal,
     if key is None:
         status, body = await run()
         return JSONResponse(body, status_code=status)
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ValidationFailed(fields=[{"field": "Idempotency-Key",
-                                        "message": f"1..{MAX_KEY_LENGTH} characters"}])
     fp = fingerprint(request.method, request.url.path, await request.body())
-    status, body, replayed = await run_once(hub_of(request).idempotency, principal.id, key, fp,
-                                            run)
+    status, body, replayed = await run_once(hub_of(request).idempotency, principal.id,
+                                            check_key(key), fp, run)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(body, status_code=status, headers=headers)
 

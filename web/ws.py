@@ -16,16 +16,17 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from hub.errors import BadRequest, Evently, TokenExpired, Unauthenticated, Unavailable
+from hub.errors import BadRequest, Evently, TokenExpired, Unauthenticated
 from hub.fanout import Outbox, Subscription
 from hub.policy import require_admin
 from web import metrics, ratelimit, render
 from web.auth import bearer
 from web.context import Hub, utcnow
-from web.errors import ws_error
-from web.idempotency import fingerprint, run_once
-from web.schemas import ConfirmIn, HoldIn, parse_obj
+from web.errors import unexpected, ws_error
+from web.idempotency import check_key, fingerprint, run_once
+from web.schemas import ConfirmIn, HoldIn, WaitlistIn, parse_obj
 from web.security import Principal
+from web.ws_fields import echoable_ref, int_field, since_field, str_field
 
 __all__ = ["origin_allowed", "ws_endpoint"]
 
@@ -48,22 +49,6 @@ def origin_allowed(origin: str | None, host: str | None, allowed: set[str]) -> b
         return True
     _, _, origin_host = origin.partition("://")
     return bool(host) and origin_host == host
-
-
-def _int_field(msg: dict[str, Any], name: str) -> int:
-    value = msg.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadRequest(f"'{name}' must be a positive integer.",
-                         fields=[{"field": name, "message": "a positive integer"}])
-    return value
-
-
-def _str_field(msg: dict[str, Any], name: str) -> str:
-    value = msg.get(name)
-    if not isinstance(value, str) or not value or len(value) > 300:
-        raise BadRequest(f"'{name}' must be a string.",
-                         fields=[{"field": name, "message": "a non-empty string"}])
-    return value
 
 
 class Session:
@@ -124,7 +109,7 @@ class Session:
                 raise BadRequest("Messages are JSON objects.") from None
             if not isinstance(msg, dict):
                 raise BadRequest("Messages are JSON objects.")
-            ref = msg.get("ref")
+            ref = echoable_ref(msg.get("ref"))
             op = msg.get("op")
             handler = self.ops.get(op) if isinstance(op, str) else None
             if handler is None:
@@ -148,9 +133,8 @@ class Session:
                 self.send({"type": "ok", "ref": ref, **result})
         except Evently as err:
             self.send(ws_error(err, ref))
-        except Exception:
-            log.exception("ws op failed")
-            self.send(ws_error(Unavailable("The server failed to handle that message."), ref))
+        except Exception as exc:
+            self.send(ws_error(unexpected("ws op", exc), ref))
 
     def require_auth(self) -> Principal:
         if self.principal is None:
@@ -199,18 +183,12 @@ class Session:
         return {"type": "pong"}
 
     async def op_auth(self, msg: dict[str, Any]) -> dict[str, Any]:
-        p = await self.authenticate(_str_field(msg, "token"))
+        p = await self.authenticate(str_field(msg, "token"))
         return {"user_id": p.id, "role": str(p.role), "expires_at": p.expires_at}
 
     async def op_subscribe(self, msg: dict[str, Any]) -> dict[str, Any]:
-        event_id = _int_field(msg, "event_id")
-        since = msg.get("since")
-        if since is not None and not (
-                isinstance(since, dict) and all(isinstance(since.get(k), int)
-                                                and not isinstance(since.get(k), bool)
-                                                for k in ("epoch", "seq"))):
-            raise BadRequest("'since' is {epoch, seq}.", fields=[{"field": "since",
-                                                                  "message": "{epoch, seq}"}])
+        event_id = int_field(msg, "event_id")
+        since = since_field(msg)
         old = self.subs.pop(event_id, None)
         if old is not None:
             await self.hub.broadcaster.remove_subscription(old)
@@ -220,8 +198,7 @@ class Session:
             now = utcnow()
             missed = None
             if since is not None:
-                missed = await self.hub.bookings.history(event_id, since["epoch"], since["seq"],
-                                                         now)
+                missed = await self.hub.bookings.history(event_id, since[0], since[1], now)
             if missed is not None:
                 epoch, seq, texts = missed
                 self.send({"type": "ok", "ref": msg.get("ref"), "event_id": event_id,
@@ -267,7 +244,7 @@ class Session:
             self._resyncing.discard(sub.event_id)
 
     async def op_unsubscribe(self, msg: dict[str, Any]) -> dict[str, Any]:
-        event_id = _int_field(msg, "event_id")
+        event_id = int_field(msg, "event_id")
         sub = self.subs.pop(event_id, None)
         if sub is not None:
             await self.hub.broadcaster.remove_subscription(sub)
@@ -275,7 +252,7 @@ class Session:
 
     async def op_hold(self, msg: dict[str, Any]) -> dict[str, Any]:
         principal = self.require_auth()
-        event_id = _int_field(msg, "event_id")
+        event_id = int_field(msg, "event_id")
         body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
         await ratelimit.check(self.hub, "holds", str(principal.id))
         hold = await self.hub.bookings.hold(principal, event_id, utcnow(),
@@ -283,18 +260,18 @@ class Session:
         return render.hold(hold)
 
     async def op_extend(self, msg: dict[str, Any]) -> dict[str, Any]:
-        hold = await self.hub.bookings.extend(self.require_auth(), _str_field(msg, "hold_id"),
+        hold = await self.hub.bookings.extend(self.require_auth(), str_field(msg, "hold_id"),
                                               utcnow())
         return render.hold(hold)
 
     async def op_release(self, msg: dict[str, Any]) -> dict[str, Any]:
-        await self.hub.bookings.release(self.require_auth(), _str_field(msg, "hold_id"),
+        await self.hub.bookings.release(self.require_auth(), str_field(msg, "hold_id"),
                                         utcnow())
         return {}
 
     async def op_confirm(self, msg: dict[str, Any]) -> dict[str, Any]:
         principal = self.require_auth()
-        hold_id = _str_field(msg, "hold_id")
+        hold_id = str_field(msg, "hold_id")
         await ratelimit.check(self.hub, "bookings", str(principal.id))
         body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
         guest = body.guest.model_dump() if body.guest else None
@@ -303,18 +280,22 @@ class Session:
             booking = await self.hub.bookings.confirm(principal, hold_id, utcnow(), guest)
             return 201, render.booking(booking)
 
-        if msg.get("idempotency_key") is None:
+        key = msg.get("idempotency_key")
+        if key is None:
             return (await run())[1]
+        if not isinstance(key, str):
+            raise BadRequest("'idempotency_key' must be a string.",
+                             fields=[{"field": "idempotency_key", "message": "a string"}])
         # The same key space as REST: a retry over either transport replays the first booking.
         fp = fingerprint("POST", f"/holds/{hold_id}/confirm",
                          orjson.dumps({"guest": guest} if guest else {}))
         _, body_out, _ = await run_once(self.hub.idempotency, principal.id,
-                                        _str_field(msg, "idempotency_key"), fp, run)
+                                        check_key(key, "idempotency_key"), fp, run)
         return dict(body_out)
 
     async def op_cancel(self, msg: dict[str, Any]) -> dict[str, Any]:
         booking = await self.hub.bookings.cancel(self.require_auth(),
-                                                 _int_field(msg, "booking_id"), utcnow())
+                                                 int_field(msg, "booking_id"), utcnow())
         return render.booking(booking)
 
 
@@ -324,12 +305,13 @@ class Session:
         return {}
 
     async def op_waitlist_join(self, msg: dict[str, Any]) -> dict[str, Any]:
-        entry = await self.hub.waitlist.join(self.require_auth(), _int_field(msg, "event_id"),
-                                             _int_field(msg, "qty"), utcnow())
+        principal, event_id = self.require_auth(), int_field(msg, "event_id")
+        body = parse_obj(WaitlistIn, {k: msg[k] for k in ("qty",) if k in msg})
+        entry = await self.hub.waitlist.join(principal, event_id, body.qty, utcnow())
         return render.waitlist_entry(entry)
 
     async def op_waitlist_leave(self, msg: dict[str, Any]) -> dict[str, Any]:
-        await self.hub.waitlist.leave(self.require_auth(), _int_field(msg, "entry_id"),
+        await self.hub.waitlist.leave(self.require_auth(), int_field(msg, "entry_id"),
                                       utcnow())
         return {}
 
