@@ -13,7 +13,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import BigInteger, String, any_, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,7 +107,9 @@ class PgEventCatalog(PgStore):
             await self._insert_seats(s, event_id, specs)
             labels = [p.label for p in specs]
             rows = (await s.execute(select(*_SEAT_COLUMNS).where(
-                SeatRow.event_id == event_id, SeatRow.label.in_(labels))
+                SeatRow.event_id == event_id,
+                # one array parameter: IN (…) binds one per label, over 32,767 at 50,000 seats
+                SeatRow.label == any_(literal(labels, ARRAY(String))))
                 .order_by(SeatRow.rank))).all()
             return [_seat(r) for r in rows]
 
@@ -140,7 +143,8 @@ class PgEventCatalog(PgStore):
                     raise CapacityBelowSold(
                         "Seats of past bookings cannot be removed; choose a higher capacity.",
                         sold=sold, lowest=count - len(ids))
-                await s.execute(delete(SeatRow).where(SeatRow.id.in_(ids)))
+                await s.execute(delete(SeatRow).where(
+                    SeatRow.id == any_(literal(ids, ARRAY(BigInteger)))))
                 return ids
         except IntegrityError as exc:
             raise CapacityBelowSold("Seats were booked meanwhile; try again.") from exc
