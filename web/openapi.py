@@ -126,7 +126,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
-       (*_W, *_AUTH, 403), auth=True, query=(
+       (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
     Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
@@ -139,7 +139,8 @@ OPERATIONS: tuple[Op, ...] = (
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
     Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
-       query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
+       query=(_q("refresh", {"type": "boolean"},
+                 "true (or 1) rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
        {200: "HomepageStats"}),
     Op("GET", "/healthz", "The process is up", "ops", {200: "Health"}),
