@@ -29,9 +29,11 @@ from tests.support.servers import HubProcess
 from web.openapi import document
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
+from hypothesis.errors import FlakyStrategyDefinition  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
+from schemathesis.core.failures import FailureGroup  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     negative_data_rejection,
@@ -43,7 +45,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FUZZ_EXAMPLES = int(os.environ.get("EVENTLY_FUZZ_EXAMPLES", "8"))
-STATEFUL_EXAMPLES = int(os.environ.get("EVENTLY_FUZZ_STATEFUL", "12"))
+STATEFUL_EXAMPLES = int(os.environ.get("EVENTLY_FUZZ_STATEFUL", "25"))
 SEED = int(os.environ.get("EVENTLY_FUZZ_SEED", "20261125"))
 ROLES = ("user", "admin")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -58,6 +60,7 @@ class Tally:
 
     statuses: Counter[int] = field(default_factory=Counter)
     five_xx: list[str] = field(default_factory=list)
+    stateful_failures: list[str] = field(default_factory=list)
 
     def add(self, case: Any, response: Any) -> None:
         self.statuses[response.status_code] += 1
@@ -144,9 +147,12 @@ def _config(**phases: Any) -> SchemathesisConfig:
 
 
 def _prepare(case: Any, role: str, accounts: Accounts, url: str) -> dict[str, str]:
-    """Headers for ``case``; steers it off the run's own accounts (a ban or demotion of the
-    caller would turn every later case into a 401/403) and gives logout a token of its own."""
+    """Headers for ``case`` (none when the case leaves the credentials out on purpose); steers
+    it off the run's own accounts (a ban or demotion of the caller would turn every later case
+    into a 401/403) and gives logout a token of its own."""
     label = case.operation.label
+    if case.operation.schema.is_security_param_negated(case):
+        return {}  # a negative case that drops the credentials on purpose: send none
     if label in SELF_HARM and (case.path_parameters or {}).get("user_id") in accounts.protected:
         case.path_parameters["user_id"] = accounts.spare_user_id
     if label == "POST /auth/logout":
@@ -195,11 +201,24 @@ def test_stateful_links(role: str, fuzz_hub: HubProcess, accounts: Accounts,
 
         def validate_response(self, response: Any, case: Any,
                               additional_checks: Any = None, **kwargs: Any) -> None:
-            case.validate_response(response, checks=CHECKS[:-1])
+            # Recorded, not raised: a replay against a hub whose state moved on would not
+            # take the same steps, so hypothesis could neither shrink nor show the failure.
+            try:
+                case.validate_response(response, checks=CHECKS[:-1])
+            except FailureGroup as exc:
+                tally.stateful_failures.append(
+                    f"[{role}] {exc}\n" + "\n".join(str(e)[:1500] for e in exc.exceptions))
 
-    Workflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, deadline=None,
-                                   stateful_step_count=6, database=None,
-                                   suppress_health_check=list(HealthCheck)))
+    try:
+        Workflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, deadline=None,
+                                       stateful_step_count=6, database=None,
+                                       phases=[Phase.generate],
+                                       suppress_health_check=list(HealthCheck)))
+    except FlakyStrategyDefinition:
+        # Which links can be followed depends on what the live hub answered before, so a
+        # sequence hypothesis starts again can take another turn; that ends the run early
+        # (what ran was checked above), it is not a finding.
+        pass
 
 
 def test_no_server_errors_and_no_traceback(fuzz_hub: HubProcess, tally: Tally,
@@ -210,5 +229,6 @@ def test_no_server_errors_and_no_traceback(fuzz_hub: HubProcess, tally: Tally,
               f"by status {dict(sorted(tally.statuses.items()))}")
     assert tally.cases > 500, tally.statuses
     assert not tally.five_xx, tally.five_xx[:20]
+    assert not tally.stateful_failures, "\n\n".join(tally.stateful_failures[:5])
     log = fuzz_hub.log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[log.index("Traceback") - 2000:][:6000]
