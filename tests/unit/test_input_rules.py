@@ -151,3 +151,10 @@ async def test_an_unexpected_error_is_500_internal_never_unavailable() -> None:
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "INTERNAL"
     assert ws_error(Internal())["code"] == "INTERNAL"
+
+
+def test_an_internal_error_reply_leaves_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR", logger="web.errors"):
+        reply = ws_error(error_for_code("NO_SUCH_CODE"), ref=7)
+    assert (reply["code"], reply["ref"]) == ("INTERNAL", 7)
+    assert any("NO_SUCH_CODE" in r.getMessage() for r in caplog.records)
