@@ -12,6 +12,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   └── InvalidCredentials     401 INVALID_CREDENTIALS
     ├── Forbidden                  403 FORBIDDEN
     ├── NotFound                   404 NOT_FOUND
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE
     ├── Conflict                   409 (abstract)
     │   ├── SeatUnavailable        409 SEAT_UNAVAILABLE  (.seat_ids)
     │   ├── NotEnoughSeats         409 NOT_ENOUGH_SEATS
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidCredentials",
     "NotEnoughSeats",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "SeatUnavailable",
     "SoldOut",
@@ -112,6 +114,11 @@ class Forbidden(Evently):
 
 class NotFound(Evently):
     code, status, default_message = "NOT_FOUND", 404, "No such object."
+
+
+class PayloadTooLarge(Evently):
+    code, status, default_message = ("PAYLOAD_TOO_LARGE", 413,
+                                     "The request body is over this route's limit.")
 
 
 class Conflict(Evently):

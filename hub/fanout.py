@@ -2,8 +2,10 @@
 they need (DESIGN.md "Fan-out").
 
 A hub process keeps one Redis subscription per event that has local subscribers and one per
-user with local sessions; the channel driver (``storage.pubsub``) hands every message to
-:meth:`Broadcaster.dispatch`, which decodes it once and appends the same encoded text to every
+user with local sessions. The channel driver (:class:`hub.ports.ChannelDriver`, implemented in
+``storage.pubsub``) is asked for them by event id and user id, since channel names are storage's
+business. It hands every message to :meth:`Broadcaster.dispatch_event` or
+:meth:`Broadcaster.dispatch_user`, which decode it once and append the same encoded text to every
 interested session's :class:`Outbox`. An outbox is bounded: when a session falls too far behind
 it is marked overflowed and the web layer closes it with 1013, so one slow client never delays
 the others.
@@ -18,29 +20,13 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-__all__ = ["Broadcaster", "ChannelDriver", "Outbox", "Subscription", "event_channel",
-           "user_channel"]
+from hub.ports import ChannelDriver
 
-
-def event_channel(event_id: int) -> str:
-    """The pub/sub channel of an event's deltas; shares the event's hash tag (invariant 7)."""
-    return f"ev:{{e:{event_id}}}"
-
-
-def user_channel(user_id: int) -> str:
-    """The pub/sub channel of a user's personal pushes."""
-    return f"u:{user_id}"
-
-
-class ChannelDriver(Protocol):
-    """Subscribes this process to Redis channels; messages come back through ``dispatch``."""
-
-    async def subscribe(self, channel: str) -> None: ...
-    async def unsubscribe(self, channel: str) -> None: ...
+__all__ = ["Broadcaster", "Outbox", "Subscription"]
 
 
 class Outbox:
@@ -139,7 +125,7 @@ class Broadcaster:
             first = not subs
             subs.add(sub)
             if first:
-                await self.driver.subscribe(event_channel(sub.event_id))
+                await self.driver.subscribe_event(sub.event_id)
 
     async def remove_subscription(self, sub: Subscription) -> None:
         async with self._lock:
@@ -149,7 +135,7 @@ class Broadcaster:
             subs.discard(sub)
             if not subs:
                 del self.by_event[sub.event_id]
-                await self.driver.unsubscribe(event_channel(sub.event_id))
+                await self.driver.unsubscribe_event(sub.event_id)
 
     async def add_user(self, user_id: int, outbox: Outbox) -> None:
         async with self._lock:
@@ -157,7 +143,7 @@ class Broadcaster:
             first = not boxes
             boxes.add(outbox)
             if first:
-                await self.driver.subscribe(user_channel(user_id))
+                await self.driver.subscribe_user(user_id)
 
     async def remove_user(self, user_id: int, outbox: Outbox) -> None:
         async with self._lock:
@@ -167,7 +153,7 @@ class Broadcaster:
             boxes.discard(outbox)
             if not boxes:
                 del self.by_user[user_id]
-                await self.driver.unsubscribe(user_channel(user_id))
+                await self.driver.unsubscribe_user(user_id)
 
     def subscriber_count(self, event_id: int) -> int:
         return len(self.by_event.get(event_id, ()))
@@ -178,18 +164,20 @@ class Broadcaster:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def dispatch(self, channel: str, data: bytes | str) -> None:
-        """Route one pub/sub message: decoded once, the same text sent to every session.
+    def dispatch_user(self, user_id: int, data: bytes | str) -> None:
+        """Route one personal push (JSON text) to every local session of ``user_id``."""
+        text = data.decode() if isinstance(data, bytes) else data
+        for box in list(self.by_user.get(user_id, ())):
+            self._put(box, text)
 
-        Event channels carry ``delta`` messages and ``epoch`` notices (a rebuilt view);
-        user channels carry personal pushes.
+    def dispatch_event(self, data: bytes | str) -> None:
+        """Route one message of an event's channel: decoded once, the same text sent to every
+        subscribed session in ``seq`` order.
+
+        ``data`` is a ``delta`` (``{type, event_id, epoch, seq, ts, changes}``) or an ``epoch``
+        notice (``{type: "epoch", event_id, epoch}``: the view was rebuilt, resynchronise).
         """
         text = data.decode() if isinstance(data, bytes) else data
-        if channel.startswith("u:"):
-            user_id = int(channel[2:])
-            for box in list(self.by_user.get(user_id, ())):
-                self._put(box, text)
-            return
         msg = orjson.loads(text)
         event_id = int(msg["event_id"])
         subs = self.by_event.get(event_id)

@@ -19,16 +19,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.bookings import BookingService, parse_hold_id, to_ms
 from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
+from hub.holds import MAX_SEATS_PER_REQUEST, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
 from hub.ports import Notifier, SeatView, ViewMissing, WaitlistStore
+from hub.ports.runtime import PromotionBooker
 
-__all__ = ["MAX_WAITLIST_QTY", "Offer", "Promoted", "WaitlistService"]
+__all__ = ["MAX_WAITLIST_QTY", "Offer", "Promoted", "WaitlistService", "check_qty"]
 
 log = logging.getLogger(__name__)
-MAX_WAITLIST_QTY = 50
+MAX_WAITLIST_QTY = MAX_SEATS_PER_REQUEST
+
+
+def check_qty(qty: int) -> None:
+    """Raises: ValidationFailed: ``qty`` is not 1..:data:`MAX_WAITLIST_QTY` seats."""
+    if not 1 <= qty <= MAX_WAITLIST_QTY:
+        raise ValidationFailed(fields=[{"field": "qty",
+                                        "message": f"must be 1..{MAX_WAITLIST_QTY}"}])
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,31 +63,25 @@ class _Waiter:
 
 
 class WaitlistService:
-    """Carries out waitlist commands and promotions. Pushes go through the :class:`Notifier`
-    after the promotion's transaction commits."""
+    """Waitlist entries and promotions; :class:`hub.bookings.WaitlistHooks` for the booking
+    service, which is built with it (joining and leaving go through
+    :class:`hub.box_office.BoxOffice`, which also promotes). Pushes go through the
+    :class:`Notifier` after the promotion's transaction commits."""
 
-    def __init__(self, store: WaitlistStore, view: SeatView, bookings: BookingService,
-                 notifier: Notifier) -> None:
+    def __init__(self, store: WaitlistStore, view: SeatView, notifier: Notifier) -> None:
         self.store = store
         self.view = view
-        self.bookings = bookings
         self.notifier = notifier
-        bookings.on_freed = self.promote
-        bookings.on_offer_ended = self.offer_ended
 
-    async def join(self, actor: Actor, event_id: int, qty: int, now: datetime) -> WaitlistEntry:
-        """Join the event's waitlist for ``qty`` seats; if seats are free already the entry is
-        offered them at once.
+    async def enter(self, actor: Actor, event_id: int, qty: int,
+                    now: datetime) -> WaitlistEntry:
+        """Add a WAITING entry for ``qty`` seats (not yet promoted).
 
         Raises: ValidationFailed (qty), NotFound, EventInactive, AlreadyExists.
         """
-        if not 1 <= qty <= MAX_WAITLIST_QTY:
-            raise ValidationFailed(fields=[{"field": "qty",
-                                            "message": f"must be 1..{MAX_WAITLIST_QTY}"}])
-        await self.bookings.snapshot(event_id, now)  # the view exists (and the event)
+        check_qty(qty)
         entry, _ = await self.store.join(event_id, actor.id, qty, now)
-        await self.promote(event_id, [], now)
-        return await self.store.get(entry.id)
+        return entry
 
     async def get(self, actor: Actor, entry_id: int) -> WaitlistEntry:
         """Raises: NotFound, Forbidden."""
@@ -91,22 +93,21 @@ class WaitlistService:
         """The actor's entries, newest first, with live positions."""
         return await self.store.for_user(actor.id)
 
-    async def leave(self, actor: Actor, entry_id: int, now: datetime) -> None:
-        """Leave the waitlist; an open offer is released to the next in line.
+    async def leave(self, actor: Actor, entry_id: int, now: datetime) -> tuple[int, list[int]]:
+        """Leave the waitlist; an open offer's hold is released. Returns ``(event_id,
+        seat_ids freed)``, for the caller to promote the next in line.
 
         Raises: NotFound, Forbidden.
         """
         entry = await self.get(actor, entry_id)
         _, hold_id, _ = await self.store.leave(entry.id, now)
-        if hold_id is not None:
-            event_id, token = parse_hold_id(hold_id)
-            try:
-                freed = await self.view.release(event_id, token, 0, to_ms(now))
-            except NotFound:
-                freed = []
-            await self.promote(event_id, freed, now)
-        else:
-            await self.promote(entry.event_id, [], now)
+        if hold_id is None:
+            return entry.event_id, []
+        event_id, token = parse_hold_id(hold_id)
+        try:
+            return event_id, await self.view.release(event_id, token, 0, to_ms(now))
+        except NotFound:
+            return event_id, []
 
     async def offer_ended(self, hold: Hold, booking_id: int | None, now: datetime) -> None:
         """An offer hold was confirmed (``booking_id``), expired, or released."""
@@ -116,9 +117,10 @@ class WaitlistService:
             entry, note = ended
             await self.notifier.notify(entry.user_id, "notification", note)
 
-    async def promote(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
+    async def promote(self, event_id: int, seat_ids: list[int], now: datetime,
+                      book: PromotionBooker) -> None:
         """Offer free seats to waiting entries, oldest first, stopping at the first that does
-        not fit (module docstring).
+        not fit (module docstring); ``auto_promote`` events ``book`` the offer at once.
 
         Runs under the event's promotion lock, so concurrent promotions on several processes
         offer each entry once; the Redis ``offer`` script hands out each seat once.
@@ -137,14 +139,13 @@ class WaitlistService:
                     try:
                         hold = await self.view.offer(event_id, row.user_id,
                                                      secrets.token_urlsafe(12), to_ms(now),
-                                                     offer_seconds * 1000, row.qty, row.id)
+                                                     ms(offer_seconds), row.qty, row.id)
                     except (NotEnoughSeats, EventInactive):
                         break
                     free -= row.qty
                     if auto_promote:
-                        booking = await self.bookings.confirm(
-                            _Waiter(row.user_id, Role.USER), hold.hold_id, now,
-                            for_promotion=True)
+                        booking = await book(_Waiter(row.user_id, Role.USER), hold.hold_id,
+                                             now)
                         await p.accepted(row, booking.id, now)
                         await p.notify(row, "waitlist.promoted",
                                        {"entry_id": row.id, "event_id": event_id,

@@ -7,6 +7,8 @@
   right after the revocation is accepted.
 * Refresh tokens rotate: each use spends the token and issues a new one of the same family;
   presenting a spent one revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+* Revocation reaches open sessions (DESIGN invariant 9): :class:`RedisSessionEnder` publishes
+  ``session.revoked`` on the user's channel, and every process closes that user's sessions.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
-from hub.accounts import SpentRefresh
 from hub.errors import TokenRevoked, Unavailable
+from hub.ports import SpentRefresh
 from storage.db import Database
+from storage.keys import deny_jti, deny_user, user_channel
 from storage.models import RefreshTokenRow
+from storage.pubsub import publish
 
-__all__ = ["Denylist", "RefreshStore", "SpentRefresh"]
+__all__ = ["Denylist", "RedisSessionEnder", "RefreshStore"]
 
 
 def _ms(at: datetime) -> int:
@@ -36,7 +40,7 @@ class Denylist:
 
     async def deny(self, jti: str, expires_at: datetime) -> None:
         try:
-            await self.r.set(f"deny:jti:{jti}", 1, exat=int(expires_at.timestamp()) + 1)
+            await self.r.set(deny_jti(jti), 1, exat=int(expires_at.timestamp()) + 1)
         except RedisError as exc:
             raise Unavailable() from exc
 
@@ -44,7 +48,7 @@ class Denylist:
         """Refuse every access token of the user issued at or before ``at`` (kept as epoch
         ms for ``keep_seconds``). Raises: Unavailable."""
         try:
-            await self.r.set(f"deny:user:{user_id}", _ms(at), ex=self.keep_seconds)
+            await self.r.set(deny_user(user_id), _ms(at), ex=self.keep_seconds)
         except RedisError as exc:
             raise Unavailable() from exc
 
@@ -52,8 +56,8 @@ class Denylist:
         """Raises: TokenRevoked, Unavailable."""
         try:
             async with self.r.pipeline(transaction=False) as pipe:
-                pipe.exists(f"deny:jti:{jti}")
-                pipe.get(f"deny:user:{user_id}")
+                pipe.exists(deny_jti(jti))
+                pipe.get(deny_user(user_id))
                 denied, revoked_at = await pipe.execute()
         except RedisError as exc:
             raise Unavailable() from exc
@@ -116,3 +120,16 @@ class RefreshStore:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
                                                           RefreshTokenRow.revoked_at.is_(None))
                             .values(revoked_at=now))
+
+
+class RedisSessionEnder:
+    """:class:`hub.ports.SessionEnder`: publishes ``{"type": "session.revoked"}`` on the
+    user's personal channel; every hub process with a session of that user closes it with
+    4401 (CONTRACT §3)."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    async def end_sessions(self, user_id: int) -> None:
+        """Raises: Unavailable."""
+        await publish(self.client, user_channel(user_id), {"type": "session.revoked"})

@@ -22,10 +22,10 @@ from web import (
     routes_ops,
     routes_waitlist,
 )
-from web.context import Hub
+from web.bootstrap import build
 from web.errors import exception_handlers
 from web.ratelimit import RateLimitMiddleware
-from web.ws import ws_endpoint
+from web.ws_session import ws_endpoint
 
 __all__ = ["create_app"]
 
@@ -39,13 +39,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        hub = await Hub.start(settings)
-        app.state.hub = hub
-        metrics.install(hub)
+        runtime = await build(settings)  # the composition root (web.bootstrap)
+        app.state.runtime = runtime
         try:
             yield
         finally:
-            await hub.stop()
+            await runtime.background.stop()
 
     routes = [
         *routes_ops.routes,

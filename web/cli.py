@@ -126,7 +126,7 @@ def user_add(email: str,
         from hub.accounts import AccountService
         from storage.db import Database
         from storage.migrate import upgrade
-        from storage.store import PgStore
+        from storage.users import PgUsers
         from web.context import utcnow
         from web.security import BcryptHasher
 
@@ -134,7 +134,7 @@ def user_add(email: str,
         await asyncio.to_thread(upgrade, settings.database_url)
         db = Database(settings.database_url, 1)
         try:
-            accounts = AccountService(PgStore(db), BcryptHasher(settings.bcrypt_rounds))
+            accounts = AccountService(PgUsers(db), BcryptHasher(settings.bcrypt_rounds))
             user = await accounts.add_or_update(email, password, name, role_value, utcnow())
             typer.echo(f"evently: user {user.id} {user.email} is {user.role}")
         finally:

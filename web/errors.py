@@ -1,9 +1,13 @@
-"""Errors to the wire, once (STYLE.md §6): one handler for the base class renders every
-contract error for REST; :func:`ws_error` does it for WebSocket replies.
+"""Errors to the wire, once per transport (STYLE.md §6).
 
-An exception that is not a contract error is a bug: 500 ``INTERNAL`` (the log has the trace).
-``UNAVAILABLE`` (503) is only ever :class:`hub.errors.Unavailable`, a backing store that is
-down (CONTRACT §2).
+Every error a client sees is a :class:`hub.errors.Evently`. Foreign errors are translated into
+one at this boundary first (:func:`as_evently`: Starlette's ``HTTPException`` by status, any
+other exception into ``INTERNAL``), then exactly one function renders each transport:
+
+* REST: :func:`error_response` — the envelope of :func:`error_body`, the contract status, and
+  the ``Retry-After`` header (whole seconds) for :class:`hub.errors.RateLimited`. It also
+  stashes the code in the ASGI scope (:data:`ERROR_CODE_KEY`) for the metrics middleware.
+* WebSocket: :func:`ws_error` — the same fields as an ``error`` reply.
 """
 
 from __future__ import annotations
@@ -15,12 +19,34 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
-from hub.errors import Evently, Internal, RateLimited, Unavailable
+from hub.errors import (
+    BadRequest,
+    Evently,
+    Forbidden,
+    Internal,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 
-__all__ = ["JSONResponse", "envelope", "exception_handlers", "unexpected", "ws_error"]
+__all__ = [
+    "ERROR_CODE_KEY",
+    "JSONResponse",
+    "as_evently",
+    "error_body",
+    "error_response",
+    "exception_handlers",
+    "ws_error",
+]
 
 log = logging.getLogger(__name__)
+
+#: ASGI scope key under which the REST error code of a request is left for metrics.
+ERROR_CODE_KEY = "evently.error_code"
 
 
 class JSONResponse(Response):
@@ -32,56 +58,76 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def envelope(err: Evently) -> dict[str, Any]:
-    return {"error": {"code": err.code, "message": err.message, "details": err.details}}
+def error_body(err: Evently) -> dict[str, Any]:
+    """``{"code", "message", "details"}`` of a contract error (CONTRACT.md §2)."""
+    return {"code": err.code, "message": err.message, "details": err.details}
 
 
 def _log(err: Evently) -> None:
-    """One log line for the errors an operator must hear about (5xx)."""
+    """One log line for the 5xx an operator must hear about: a store down, or an
+    ``INTERNAL`` raised as such (a script reply no code knows); an unexpected exception is
+    logged with its trace where it is caught (its ``INTERNAL`` carries it as the cause)."""
     if isinstance(err, Unavailable):
         log.warning("unavailable: %s (%r)", err.message, err.__cause__)
-    elif err.status >= 500 and err.__cause__ is None:  # with a cause: logged by unexpected()
+    elif err.status >= 500 and err.__cause__ is None:
         log.error("internal error: %s", err.message)
 
 
-def unexpected(where: str, exc: BaseException) -> Internal:
-    """Log a non-contract exception with its trace and return the 500 ``INTERNAL`` for it."""
-    log.error("unhandled error in %s", where, exc_info=exc)
+def ws_error(err: Evently, ref: Any = None) -> dict[str, Any]:
+    """The WebSocket ``error`` reply (CONTRACT.md §3), echoing the request's ``ref``."""
+    _log(err)
+    return {"type": "error", "ref": ref, **error_body(err)}
+
+
+def error_response(err: Evently, scope: Scope | None = None) -> JSONResponse:
+    """The REST answer for ``err``: envelope, status, ``Retry-After`` where it applies.
+
+    ``scope``: the request's ASGI scope, which keeps the code for the metrics middleware.
+    """
+    if scope is not None:
+        scope[ERROR_CODE_KEY] = err.code
+    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, RateLimited) else None
+    return JSONResponse({"error": error_body(err)}, status_code=err.status, headers=headers)
+
+
+_BY_STATUS: dict[int, type[Evently]] = {
+    400: BadRequest, 401: Unauthenticated, 403: Forbidden, 404: NotFound,
+    405: BadRequest, 413: PayloadTooLarge}
+
+
+def as_evently(exc: BaseException) -> Evently:
+    """Translate any exception into the contract error a client sees.
+
+    ``HTTPException`` maps by status (405 is ``BAD_REQUEST``, 413 ``PAYLOAD_TOO_LARGE``);
+    anything unexpected is ``INTERNAL`` (500) — the caller logs the trace.
+    """
+    if isinstance(exc, Evently):
+        return exc
+    if isinstance(exc, HTTPException):
+        return _BY_STATUS.get(exc.status_code, BadRequest)(str(exc.detail))
     err = Internal()
     err.__cause__ = exc
     return err
 
 
-def ws_error(err: Evently, ref: Any = None) -> dict[str, Any]:
-    """The WebSocket ``error`` reply of a contract error (CONTRACT §3)."""
-    _log(err)
-    return {"type": "error", "ref": ref, "code": err.code, "message": err.message,
-            "details": err.details}
-
-
 async def _evently(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Evently)
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
     _log(exc)
-    return JSONResponse(envelope(exc), status_code=exc.status, headers=headers)
-
-
-_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-               405: "BAD_REQUEST", 413: "BAD_REQUEST"}
+    return error_response(exc, request.scope)
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-    body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    response = error_response(as_evently(exc), request.scope)
+    response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    err = unexpected(f"{request.method} {request.url.path}", exc)
-    return JSONResponse(envelope(err), status_code=err.status)
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(as_evently(exc), request.scope)
 
 
 exception_handlers: dict[Any, Any] = {Evently: _evently, HTTPException: _http,

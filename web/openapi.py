@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from hub.errors import NotFound
 from web import admin_schemas, schemas, wire_models
 from web.errors import JSONResponse
 
@@ -318,8 +319,7 @@ async def docs_asset(request: Request) -> Response:
     if name == "init.js":
         return Response(_INIT_JS, media_type="text/javascript")
     if name not in _ASSETS or not (_ASSETS_DIR / name).is_file():
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "No such asset.",
-                                       "details": {}}}, status_code=404)
+        raise NotFound("No such asset.")
     return FileResponse(_ASSETS_DIR / name, headers={"Cache-Control": "public, max-age=86400"})
 
 

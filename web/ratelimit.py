@@ -26,7 +26,7 @@ import re
 import time
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from limits import RateLimitItem, parse_many
@@ -39,11 +39,9 @@ from limits.aio.strategies import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import RateLimited
+from storage.keys import RATE_LIMIT_PREFIX
 from storage.settings import Settings
-from web.errors import JSONResponse, envelope
-
-if TYPE_CHECKING:
-    from web.context import Hub
+from web.errors import error_response
 
 __all__ = ["RULES", "Limiter", "RateLimitMiddleware", "check", "limiter_for"]
 
@@ -78,7 +76,7 @@ class Limiter:
         self.items: dict[str, list[RateLimitItem]] = {
             name: list(parse_many(getattr(settings, field))) for name, field in RULES.items()}
         storage = RedisStorage("async+redis://", implementation="redispy",
-                               key_prefix="evently:rl", connection_pool=pool)
+                               key_prefix=RATE_LIMIT_PREFIX, connection_pool=pool)
         self.strategy: RateLimiter = (
             FixedWindowRateLimiter(storage) if settings.rate_limit_strategy == "fixed-window"
             else MovingWindowRateLimiter(storage))
@@ -122,20 +120,27 @@ class Limiter:
 _LIMITERS: dict[int, Limiter] = {}
 
 
-def limiter_for(hub: Hub) -> Limiter:
-    """The :class:`Limiter` of ``hub``, made on first use and dropped with the hub."""
-    limiter = _LIMITERS.get(id(hub))
+def limiter_for(holder: Any) -> Limiter:
+    """The :class:`Limiter` of ``holder``: its own ``limiter`` (the app's
+    :class:`web.runtime.Runtime`), or one made on first use from its ``settings`` and
+    ``redis`` client and dropped with it."""
+    own = getattr(holder, "limiter", None)
+    if isinstance(own, Limiter):
+        return own
+    limiter = _LIMITERS.get(id(holder))
     if limiter is None:
-        limiter = _LIMITERS[id(hub)] = Limiter(hub.settings, hub.redis.connection_pool)
-        weakref.finalize(hub, _LIMITERS.pop, id(hub), None)
+        limiter = _LIMITERS[id(holder)] = Limiter(holder.settings,
+                                                  holder.redis.connection_pool)
+        weakref.finalize(holder, _LIMITERS.pop, id(holder), None)
     return limiter
 
 
-async def check(hub_or_app_state: Any, rule_name: str, key: str) -> None:
-    """Count one hit for a WebSocket op, e.g. ``await check(hub, "holds", str(user_id))``.
+async def check(holder: Any, rule_name: str, key: str) -> None:
+    """Count one hit for a WebSocket op, e.g. ``await check(runtime, "holds", str(user_id))``.
 
     Args:
-        hub_or_app_state: the :class:`web.context.Hub`, or ``app.state`` holding it as ``hub``.
+        holder: the :class:`web.runtime.Runtime`, or anything with ``settings`` and
+            ``redis`` (see :func:`limiter_for`).
         rule_name: one of :data:`RULES` (``holds`` for ``hold``, ``bookings`` for ``confirm``).
         key: what is limited, e.g. the user id as a string.
 
@@ -143,8 +148,7 @@ async def check(hub_or_app_state: Any, rule_name: str, key: str) -> None:
         hub.errors.RateLimited: over the limit (``retry_after`` seconds); never when Redis is
         down or ``RATE_LIMIT_ENABLED=false``.
     """
-    hub = getattr(hub_or_app_state, "hub", hub_or_app_state)
-    await limiter_for(hub).check(rule_name, key)
+    await limiter_for(holder).check(rule_name, key)
 
 
 _USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
@@ -180,7 +184,7 @@ def _email_of(body: bytes) -> str | None:
     return email.strip().lower()[:320] if isinstance(email, str) and email.strip() else None
 
 
-def _user_of(hub: Hub, scope: Scope) -> str | None:
+def _user_of(tokens: Any, scope: Scope) -> str | None:
     """The user id of the request's bearer token (signature and expiry only), or None."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
@@ -188,7 +192,7 @@ def _user_of(hub: Hub, scope: Scope) -> str | None:
             if scheme.lower() != "bearer" or not token.strip():
                 return None
             try:
-                return str(hub.tokens.principal(token.strip()).id)
+                return str(tokens.principal(token.strip()).id)
             except Exception:
                 return None  # the route answers 401
     return None
@@ -205,12 +209,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         email_rule, user_rule = _rules_of(scope["method"], scope["path"])
-        hub = getattr(scope["app"].state, "hub", None) if "app" in scope else None
-        if (email_rule is None and user_rule is None) or hub is None \
-                or not hub.settings.rate_limit_enabled:
+        runtime = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
+        if (email_rule is None and user_rule is None) or runtime is None \
+                or not runtime.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        limiter = limiter_for(hub)
+        limiter: Limiter = runtime.limiter
         try:
             if email_rule is not None:
                 client = scope.get("client")
@@ -219,12 +223,10 @@ class RateLimitMiddleware:
                 email = _email_of(body) if body is not None else None
                 if email is not None:
                     await limiter.check(email_rule, email)
-            if user_rule is not None and (user := _user_of(hub, scope)) is not None:
+            if user_rule is not None and (user := _user_of(runtime.tokens, scope)) is not None:
                 await limiter.check(user_rule, user)
         except RateLimited as err:
-            response = JSONResponse(envelope(err), status_code=err.status,
-                                    headers={"Retry-After": str(err.retry_after)})
-            await response(scope, receive, send)
+            await error_response(err, scope)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

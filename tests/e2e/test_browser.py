@@ -21,10 +21,8 @@ pytest.importorskip("playwright")
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-try:
-    from .browser_helpers import CHROMIUM, CHROMIUM_ARGS, Rest, UiSession, event_fields, ms
-except ImportError:  # tests/ is not a package: rootdir-relative import
-    from browser_helpers import CHROMIUM, CHROMIUM_ARGS, Rest, UiSession, event_fields, ms  # type: ignore[no-redef]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Rest, UiSession, event_fields, ms
+from tests.support.servers import HubProcess, hub_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -304,9 +302,6 @@ def test_seat_picker_works_on_a_phone_with_the_keyboard(
 def test_expired_access_token_is_refreshed_without_losing_the_page(
     browser: Browser, clean_stores, make_user, make_event, request: pytest.FixtureRequest
 ):
-    from tests.conftest import hub_env
-    from tests.support.servers import HubProcess
-
     short = HubProcess(hub_env(clean_stores, ACCESS_TOKEN_TTL_SECONDS="10")).start()
     session = UiSession(browser, short.url)
     failed_before = request.session.testsfailed

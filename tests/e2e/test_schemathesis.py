@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, _clean, _set_role, hub_env, run_sync
 from tests.support import stores as test_stores
-from tests.support.servers import HubProcess
+from tests.support.api import PASSWORD
+from tests.support.servers import HubProcess, hub_env
+from tests.support.stores import clean, run_sync, set_role
 from web.openapi import document
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -87,7 +88,7 @@ class Accounts:
 @pytest.fixture(scope="module")
 def fuzz_hub(stores: test_stores.TestStores) -> Iterator[HubProcess]:
     """A hub of its own (its log is this module's alone), on emptied stores."""
-    run_sync(_clean(stores))
+    run_sync(clean(stores))
     hub = HubProcess(hub_env(stores)).start()
     try:
         yield hub
@@ -106,7 +107,7 @@ def _signup(url: str, email: str, role: str, stores: test_stores.TestStores) -> 
     assert r.status_code == 201, r.text
     user_id = int(r.json()["id"])
     if role != "user":
-        run_sync(_set_role(stores, user_id, role))
+        run_sync(set_role(stores, user_id, role))
     r = httpx.post(url + "/auth/login", json={"email": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return user_id, str(r.json()["access_token"])

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import auth
+from tests.support.api import auth
 from tests.support.stores import timing
 from tests.support.wsclient import LiveClient
 

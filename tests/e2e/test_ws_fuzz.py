@@ -28,9 +28,10 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import PASSWORD, _clean, _set_role, hub_env, run_sync
 from tests.support import stores as test_stores
-from tests.support.servers import HubProcess
+from tests.support.api import PASSWORD
+from tests.support.servers import HubProcess, hub_env
+from tests.support.stores import clean, run_sync, set_role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -319,7 +320,7 @@ def _issue_examples(test: Any) -> Any:
 @pytest.fixture(scope="module")
 def fuzz_hub(stores: test_stores.TestStores) -> Iterator[HubProcess]:
     """A hub of its own (its log is this module's alone), on emptied stores."""
-    run_sync(_clean(stores))
+    run_sync(clean(stores))
     hub = HubProcess(hub_env(stores)).start()
     try:
         yield hub
@@ -342,7 +343,7 @@ def seeded(fuzz_hub: HubProcess, stores: test_stores.TestStores) -> tuple[str, K
                                                    "password": PASSWORD})
         assert r.status_code == 201, r.text
         if email.startswith("ws-admin"):
-            run_sync(_set_role(stores, int(r.json()["id"]), "admin"))
+            run_sync(set_role(stores, int(r.json()["id"]), "admin"))
     admin = {"Authorization": f"Bearer {_token(url, 'ws-admin@example.test')}"}
     user_token = _token(url, "ws-user@example.test")
     user = {"Authorization": f"Bearer {user_token}"}

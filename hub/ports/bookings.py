@@ -1,0 +1,66 @@
+"""The booking store port: bookings in PostgreSQL (``storage.bookings``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from hub.model import Attendee, Booking
+
+__all__ = ["BookingStore", "ConfirmCommand"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCommand:
+    """Turn a hold into a booking: one PostgreSQL transaction (DESIGN invariant 3).
+
+    ``seat_ids`` are the hold's seats; ``fence`` its fencing number (invariant 2); ``guest``
+    ``{"name", "email"}`` for a booking made for someone else, else None.
+    """
+
+    event_id: int
+    user_id: int
+    hold_id: str
+    seat_ids: list[int]
+    fence: int
+    now: datetime
+    guest: dict[str, str] | None = None
+
+
+class BookingStore(Protocol):
+    """Bookings (PostgreSQL, the source of truth). Booked seats are listed by seat id, with
+    their labels in the same order."""
+
+    async def confirm(self, cmd: ConfirmCommand) -> Booking:
+        """Write a CONFIRMED booking for the held seats in one transaction that locks the seat
+        rows in id order and checks the fence; the booking carries its ``notice``.
+
+        Raises: NotFound (event), EventInactive, SeatUnavailable (a seat is sold),
+        HoldExpired (a newer lease was confirmed: stale fence), Unavailable."""
+        ...
+
+    async def cancel(self, booking_id: int, now: datetime) -> Booking:
+        """CONFIRMED → CANCELLED (its seats leave the active index), with ``notice`` set when
+        it changed now; an already cancelled booking is returned as it is. Raises: NotFound."""
+        ...
+
+    async def get_booking(self, booking_id: int) -> Booking:
+        """Raises: NotFound."""
+        ...
+
+    async def user_bookings(self, user_id: int) -> list[Booking]:
+        """The user's bookings, newest first."""
+        ...
+
+    async def attendees(self, event_id: int, offset: int,
+                        limit: int) -> tuple[list[Attendee], int]:
+        """A page of the event's CONFIRMED bookings, oldest first, with their accounts, and
+        the total."""
+        ...
+
+    async def list_bookings(self, event_id: int | None, status: str | None, offset: int,
+                            limit: int) -> tuple[list[Booking], int]:
+        """A page of bookings, newest first, optionally of one event and/or status
+        (``CONFIRMED`` / ``CANCELLED``), and the total."""
+        ...
