@@ -22,7 +22,9 @@ from hub.seatmap import (
     MAX_SEATS_PER_EVENT,
     SeatSpec,
     row_name,
+    seat_rank,
     seats_for_capacity,
+    section_of,
 )
 
 __all__ = ["EXTRA_SECTION", "added_seats"]
@@ -57,7 +59,7 @@ def added_seats(existing: list[Seat], capacity: int) -> list[SeatSpec]:
         specs = seats_for_capacity(len(existing) + count)
         return [s for s in specs if s.label not in taken][:count]
     extra = [s for s in existing if s.section == EXTRA_SECTION]
-    section_index = (extra[0].rank if extra else max(s.rank for s in existing)) // 1_000_000
+    section_index = section_of(extra[0].rank if extra else max(s.rank for s in existing))
     if not extra:
         section_index += 1
     out: list[SeatSpec] = []
@@ -67,7 +69,7 @@ def added_seats(existing: list[Seat], capacity: int) -> list[SeatSpec]:
         row, number = row_name(row_index), seat_index + 1
         label = f"{EXTRA_SECTION} {row}{number}"
         if label not in taken:
-            rank = section_index * 1_000_000 + row_index * 1_000 + number
+            rank = seat_rank(section_index, row_index, CAPACITY_ROW_LENGTH, number)
             out.append(SeatSpec(EXTRA_SECTION, row, number, label, rank))
         position += 1
     return out

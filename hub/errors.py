@@ -12,7 +12,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   └── InvalidCredentials     401 INVALID_CREDENTIALS
     ├── Forbidden                  403 FORBIDDEN
     ├── NotFound                   404 NOT_FOUND
-    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE (.limit bytes, when known)
     ├── Conflict                   409 (abstract)
     │   ├── SeatUnavailable        409 SEAT_UNAVAILABLE  (.seat_ids)
     │   ├── NotEnoughSeats         409 NOT_ENOUGH_SEATS
@@ -117,8 +117,18 @@ class NotFound(Evently):
 
 
 class PayloadTooLarge(Evently):
+    """The request body is over the route's limit; ``details.limit`` is that limit in bytes
+    when the refusing layer knows it (web/body_limit.py always does)."""
+
     code, status, default_message = ("PAYLOAD_TOO_LARGE", 413,
                                      "The request body is over this route's limit.")
+
+    def __init__(self, message: str | None = None, *, limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, limit=limit)
+        self.limit = limit
 
 
 class Conflict(Evently):
@@ -233,6 +243,9 @@ def error_for_code(code: str, message: str | None = None, **details: Any) -> Eve
         return Internal(f"Unexpected reply code {code!r} from a store script.")
     if cls is SeatUnavailable:
         return SeatUnavailable(list(details.get("seat_ids", [])), message)
+    if cls is PayloadTooLarge:
+        limit = details.get("limit")
+        return PayloadTooLarge(message, limit=None if limit is None else int(limit))
     if cls is RateLimited:
         return RateLimited(int(details.get("retry_after", 1)), message)
     err = cls(message, **details)

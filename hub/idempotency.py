@@ -45,3 +45,8 @@ class IdempotencyService:
         body = orjson.loads(orjson.dumps(body))
         await self.keys.finish(user_id, key, status, body)
         return status, body, False
+
+    async def purge(self, now: datetime) -> int:
+        """Delete the keys past their 24 h retention at ``now`` (any state); returns how
+        many. Idempotent: processes purging at once only repeat each other's work."""
+        return await self.keys.purge(now)

@@ -111,6 +111,11 @@ class SessionService:
         if family:
             await self.refresh_tokens.revoke_family(str(family), now)
 
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete refresh tokens that expired before ``now`` (live, spent or revoked: an
+        expired JWT is refused by its ``exp`` alone); returns how many. Idempotent."""
+        return await self.refresh_tokens.purge(now)
+
     async def user(self, actor: Actor) -> User:
         """``GET /auth/me``: the actor's account. Raises: NotFound."""
         return await self.users.get_user(actor.id)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from hub.errors import TokenRevoked, Unavailable
 from hub.ports import SpentRefresh
@@ -120,6 +120,19 @@ class RefreshStore:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
                                                           RefreshTokenRow.revoked_at.is_(None))
                             .values(revoked_at=now))
+
+    async def purge(self, now: datetime) -> int:
+        """Delete refresh tokens that expired before ``now``; returns how many.
+
+        A token is dead once expired, whatever its state (live, spent, revoked): its JWT is
+        refused by its ``exp`` alone. Spent and revoked rows are kept until then, because reuse
+        detection and family revocation read them while a token of the family could still be
+        presented.
+        """
+        async with self.db.transaction() as s:
+            res = await s.execute(delete(RefreshTokenRow)
+                                  .where(RefreshTokenRow.expires_at < now))
+            return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class RedisSessionEnder:

@@ -17,6 +17,15 @@ import pytest
 from tests.support.api import PASSWORD
 from tests.support.servers import HubProcess, hub_env
 from tests.support.stores import TestStores, clean, open_stores, run_sync, set_role
+from tests.support.tools import ensure_e2e_tools
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module is imported: install the heavy test tools on first use."""
+    try:
+        ensure_e2e_tools()
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.fixture(scope="session")

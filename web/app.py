@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from storage.settings import Settings
 from web import (
+    asyncapi,
     metrics,
     openapi,
     routes_admin,
@@ -22,8 +23,10 @@ from web import (
     routes_ops,
     routes_waitlist,
 )
+from web.body_limit import BodyLimitMiddleware
 from web.bootstrap import build
 from web.errors import exception_handlers
+from web.headers import SecurityHeadersMiddleware
 from web.ratelimit import RateLimitMiddleware
 from web.ws_session import ws_endpoint
 
@@ -55,12 +58,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_waitlist.routes,
         *metrics.routes,
         *openapi.routes,
+        *asyncapi.routes,
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
               name="static"),
     ]
-    # Metrics outermost, so a rate-limited request is counted too.
-    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(RateLimitMiddleware)]
+    # Metrics outermost, so a refused request is counted too; the body limit outside the rate
+    # limiter, whose login peek must read through it.
+    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(SecurityHeadersMiddleware),
+                  Middleware(BodyLimitMiddleware), Middleware(RateLimitMiddleware)]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
                      middleware=middleware)
 

@@ -149,7 +149,7 @@ async def build(settings: Settings) -> Runtime:
         services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
                     frozenset(settings.origins)),
-        background=background)
+        background=background, metrics_token=settings.metrics_token)
 
 
 async def _reconcile_on_start(services: Services, view: RedisSeatView) -> None:

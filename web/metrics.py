@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.fanout import Broadcaster
 from web.errors import ERROR_CODE_KEY
+from web.metrics_auth import require_metrics_token
 
 __all__ = [
     "MetricsMiddleware",
@@ -190,7 +191,10 @@ class MetricsMiddleware:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode)."""
+    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode).
+    With ``METRICS_TOKEN`` set, only ``Authorization: Bearer <METRICS_TOKEN>`` gets it
+    (401 ``UNAUTHENTICATED`` otherwise)."""
+    require_metrics_token(request)
     if MULTIPROC_DIR:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]

@@ -102,7 +102,7 @@ async def generate_seats(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     event_id = path_id(request, "event_id")
     body = parse_body(SeatsGenerateIn, await request.body())
-    sections = ([Section(s.name, s.rows, s.seats_per_row) for s in body.sections]
+    sections = ([Section(s.name, s.rows, s.seats_per_row, s.rank) for s in body.sections]
                 if body.sections is not None else None)
     admin = services_of(request).event_admin
     event = await admin.generate_seats(principal, event_id, body.capacity, sections, utcnow())

@@ -26,7 +26,7 @@ async def create_event(request: Request) -> JSONResponse:
     draft = EventDraft(
         name=body.name, venue=body.venue, start_time=body.start_time, end_time=body.end_time,
         capacity=body.capacity,
-        sections=[Section(s.name, s.rows, s.seats_per_row) for s in body.seat_map.sections]
+        sections=[Section(s.name, s.rows, s.seats_per_row, s.rank) for s in body.seat_map.sections]
         if body.seat_map else None,
         hold_ttl_seconds=body.hold_ttl_seconds,
         waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote)

@@ -28,10 +28,12 @@ class WsLimits:
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """The process's services, token codec, rate limiter, ``/ws`` limits and background."""
+    """The process's services, token codec, rate limiter, ``/ws`` limits, background, and
+    the bearer token ``GET /metrics`` asks for (``METRICS_TOKEN``; None: open)."""
 
     services: Services
     tokens: TokenCodec
     limiter: Limiter
     ws: WsLimits
     background: Background
+    metrics_token: str | None = None

@@ -27,6 +27,7 @@ from pydantic import (
 
 from hub.errors import BadRequest, ValidationFailed
 from hub.holds import MAX_SEATS_PER_REQUEST
+from hub.seatmap import MAX_SECTION_RANK
 
 __all__ = [
     "BookIn",
@@ -109,10 +110,17 @@ class LoginIn(StrictIn):
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+SectionRank = Annotated[int, Field(
+    ge=1, le=MAX_SECTION_RANK,
+    description="Preference for best available (1 = best). Ranked sections come first, "
+                "lowest rank first, then unranked ones; ties keep the list order.")]
+
+
 class SectionIn(StrictIn):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     rows: Annotated[int, Field(ge=1, le=500)]
     seats_per_row: Annotated[int, Field(ge=1, le=500)]
+    rank: SectionRank | None = None
 
 
 #: A seat map has 1..50 sections.

@@ -1,5 +1,6 @@
-"""``GET /ws``: one live session (CONTRACT.md §3) — framing, size limit, origin check, the
-outbox, and who the session is. The ops themselves are in :mod:`web.ws_ops`.
+"""``GET /ws``: one live session (CONTRACT.md §3) — framing, size limit, origin check
+(:mod:`web.origin`, before the handshake), the outbox, and who the session is. The ops
+themselves are in :mod:`web.ws_ops`.
 
 One task reads client messages and runs them one at a time (so a session's replies keep the
 order of its requests); one writer task drains the session's bounded :class:`Outbox`, sending
@@ -23,28 +24,16 @@ from web import metrics, ws_ops
 from web.auth import bearer
 from web.clock import utcnow
 from web.errors import as_evently, ws_error
+from web.origin import refuse_foreign_origin
 from web.runtime import Runtime
 from web.ws_fields import echoable_ref
 
-__all__ = ["Session", "origin_allowed", "ws_endpoint"]
+__all__ = ["Session", "ws_endpoint"]
 
 log = logging.getLogger(__name__)
 
-CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_OVERLOADED, CLOSE_REVOKED = (
-    1008, 1009, 1011, 1013, 4401)
+CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_OVERLOADED, CLOSE_REVOKED = 1009, 1011, 1013, 4401
 REVOKED_MARK = '"type":"session.revoked"'  # pushed on a user's channel when banned/revoked
-
-
-def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
-    """Same-origin is always allowed, plus ``ALLOWED_ORIGINS``; no Origin header (a
-    non-browser client) is allowed. ``*`` in the list allows every origin."""
-    if not origin:
-        return True
-    origin = origin.rstrip("/")
-    if "*" in allowed or origin in allowed:
-        return True
-    _, _, origin_host = origin.partition("://")
-    return bool(host) and origin_host == host
 
 
 class Session:
@@ -184,13 +173,13 @@ async def _read_text(ws: WebSocket, session: Session, limit: int) -> str | None:
 
 
 async def ws_endpoint(ws: WebSocket) -> None:
-    """Accept, check the origin, authenticate an upgrade's bearer token, then run messages
-    until the client leaves or the session is closed."""
+    """Check the origin (web.origin, before accepting: a foreign one gets HTTP 403), accept,
+    authenticate an upgrade's bearer token, then run messages until the client leaves or the
+    session is closed."""
     runtime: Runtime = ws.app.state.runtime
+    if await refuse_foreign_origin(ws, runtime.ws.origins):
+        return  # refused before the handshake: HTTP 403, never a WebSocket
     await ws.accept()
-    if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"), runtime.ws.origins):
-        await ws.close(CLOSE_POLICY, "origin not allowed")
-        return
     session = Session(ws, runtime)
     live = runtime.services.live
     live.session_opened()

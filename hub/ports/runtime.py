@@ -87,6 +87,10 @@ class IdempotencyKeys(Protocol):
         """Drop a claim whose command failed (nothing was changed; the key may be retried)."""
         ...
 
+    async def purge(self, now: datetime) -> int:
+        """Delete keys older than their 24 h retention at ``now``; returns how many."""
+        ...
+
 
 class Notifications(Protocol):
     """Stored notifications in PostgreSQL."""

@@ -98,6 +98,11 @@ class RefreshTokens(Protocol):
         """Revoke every refresh token of the user (ban, role change)."""
         ...
 
+    async def purge(self, now: datetime) -> int:
+        """Delete tokens that expired before ``now``, whatever their state; returns how many.
+        Spent and revoked rows stay until then: reuse detection reads them."""
+        ...
+
 
 class AccessRevocation(Protocol):
     """The access-token denylist (Redis): one token by ``jti`` until it expires, or every

@@ -60,22 +60,54 @@ local function give_back(s, was_held)
   return 'available'
 end
 
--- The best `qty` available seats: the first run of `qty` side by side (ranks of neighbours in
--- a row are consecutive) among the best SCAN_LIMIT, else the best `qty` even if apart.
--- Cost O(log n + min(n, SCAN_LIMIT)).
+-- The best `qty` available seats (README "Best available"): rows in rank order, i.e. the
+-- best section (the organizer's order) first, then rows nearest the stage; in the first row
+-- that has `qty` side by side, the run whose middle is nearest the row's centre. A rank is
+-- preference*1e9 + row*1e6 + row_length*1e3 + number (hub/seatmap.py), so a row is
+-- floor(rank/1e3) and its centre is (row_length+1)/2: nothing outside the sorted set is read.
+-- (Older ranks, section*1e6 + row*1e3 + number, still group by row: runs stay side by side.)
+-- Looks at the best SCAN_LIMIT available seats at most, else takes the best `qty` even if
+-- apart. Cost O(log n + min(n, SCAN_LIMIT)).
+local function best_run(ids, nums, qty, centre)
+  local best, best_d = nil, nil
+  for i = 1, #ids - qty + 1 do
+    if nums[i + qty - 1] - nums[i] == qty - 1 then
+      local d = math.abs((nums[i] + nums[i + qty - 1]) / 2 - centre)
+      if best_d == nil or d < best_d then best, best_d = i, d end
+    end
+  end
+  if best == nil then return nil end
+  local out = {}
+  for k = 0, qty - 1 do out[#out + 1] = ids[best + k] end
+  return out
+end
+
 local function pick_best(qty)
   local SCAN_LIMIT, WINDOW = 4096, 256
-  local run, last, start = {}, nil, 0
+  local row, ids, nums, centre = nil, {}, {}, 0
+  local start = 0
   while start < SCAN_LIMIT do
     local chunk = redis.call('ZRANGE', AVAIL, start, start + WINDOW - 1, 'WITHSCORES')
-    if #chunk == 0 then break end
     for i = 1, #chunk, 2 do
       local r = tonumber(chunk[i + 1])
-      if last ~= nil and r == last + 1 then run[#run + 1] = chunk[i] else run = {chunk[i]} end
-      last = r
-      if #run == qty then return run end
+      local key = math.floor(r / 1000)
+      if key ~= row then
+        if row ~= nil then
+          local run = best_run(ids, nums, qty, centre)
+          if run then return run end
+        end
+        row, ids, nums = key, {}, {}
+        centre = (math.floor(r / 1000) % 1000 + 1) / 2
+      end
+      ids[#ids + 1] = chunk[i]
+      nums[#nums + 1] = r % 1000
     end
+    if #chunk < WINDOW * 2 then break end
     start = start + WINDOW
+  end
+  if row ~= nil then
+    local run = best_run(ids, nums, qty, centre)
+    if run then return run end
   end
   return redis.call('ZRANGE', AVAIL, 0, qty - 1)
 end
