@@ -150,6 +150,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/metrics", "Prometheus metrics, summed over workers", "ops", {200: "text"}),
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
+    Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
+       {200: "any"}),
+    Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
+       {200: "html"}),
     Op("GET", "/", "The seat-picker page", "pages", {200: "html"}),
     Op("GET", "/admin", "The admin live dashboard", "pages", {200: "html"}),
 )
@@ -177,7 +181,8 @@ _PATH_PARAMS = {
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/docs/ws",
+             "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:
