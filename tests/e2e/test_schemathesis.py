@@ -143,6 +143,10 @@ def _config(**phases: Any) -> SchemathesisConfig:
         "seed": SEED,
         "phases": phases,
         "generation": {"mode": "all", "max-examples": FUZZ_EXAMPLES, "database": "none"},
+        # refusing invalid input with 413 (a body over the route's limit) is a refusal too
+        "checks": {"negative_data_rejection": {"expected-statuses": [
+            "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428",
+            "429"]}},
         "request-timeout": 30,
     })
 
