@@ -55,6 +55,7 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "SeatUnavailable",
+    "SeatsAvailable",
     "SoldOut",
     "TokenExpired",
     "TokenRevoked",
@@ -171,6 +172,12 @@ class EventHasBookings(Conflict):
 
 class IdempotencyKeyInUse(Conflict):
     code, default_message = "IDEMPOTENCY_KEY_IN_USE", "A request with this key is in flight."
+
+
+class SeatsAvailable(Conflict):
+    """A waitlist join for seats that can be held now (hold them instead)."""
+
+    code, default_message = "SEATS_AVAILABLE", "Those seats can be held now; no need to wait."
 
 
 class AlreadyExists(Conflict):

@@ -165,7 +165,7 @@ _ERROR_TEXT = {
     404: "NOT_FOUND.",
     409: "SEAT_UNAVAILABLE (details.seat_ids), NOT_ENOUGH_SEATS, SOLD_OUT, HOLD_EXPIRED, "
          "EVENT_INACTIVE, CAPACITY_BELOW_SOLD, EVENT_HAS_BOOKINGS, IDEMPOTENCY_KEY_IN_USE, "
-         "ALREADY_EXISTS.",
+         "ALREADY_EXISTS, SEATS_AVAILABLE.",
     413: "PAYLOAD_TOO_LARGE: the body is over the route's limit (4 KiB under /auth, 1 MiB "
          "under /admin, 64 KiB elsewhere; details.limit).",
     422: "VALIDATION_ERROR (details.fields) or IDEMPOTENCY_KEY_REUSED.",

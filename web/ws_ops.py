@@ -36,18 +36,21 @@ METERED_OPS = {"hold", "confirm", "cancel", "extend", "release"}
 
 
 async def run(session: Session, msg: dict[str, Any]) -> Reply:
-    """Run the op a message names, counting metered ops by outcome.
+    """Run the op a message names, counting metered ops by outcome; a user's op is counted
+    against its rate-limit rule first (``RATE_LIMITED``).
 
     Raises: BadRequest (unknown op), Unauthenticated / TokenExpired (a private op before a
-    valid ``auth``), and whatever the op raises.
+    valid ``auth``), TokenRevoked (the session's login was revoked), and whatever the op
+    raises.
     """
     op = msg.get("op")
     handler = OPS.get(op) if isinstance(op, str) else None
     if handler is None or not isinstance(op, str):
         raise BadRequest(f"Unknown op {op!r}.", fields=[{"field": "op", "message": "unknown op"}])
-    if op not in PUBLIC_OPS:
-        session.require_auth()
+    principal = None if op in PUBLIC_OPS else await session.require_live()
     try:
+        if principal is not None:  # the per-user rules REST uses too (ratelimit.USER_ACTIONS)
+            await ratelimit.check_op(session.runtime, op, principal.id)
         reply = await handler(session, msg)
     except Evently as err:
         if op in METERED_OPS:
@@ -142,7 +145,6 @@ async def op_hold(s: Session, msg: dict[str, Any]) -> Reply:
     principal = s.require_auth()
     event_id = int_field(msg, "event_id")
     body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
-    await ratelimit.check(s.runtime, "holds", str(principal.id))
     hold = await s.services.bookings.hold(principal, event_id, utcnow(),
                                           seat_ids=body.seat_ids, qty=body.qty)
     return render.hold(hold)
@@ -163,7 +165,6 @@ async def op_confirm(s: Session, msg: dict[str, Any]) -> Reply:
     """A retry with the same ``idempotency_key`` over either transport replays the booking."""
     principal = s.require_auth()
     hold_id = str_field(msg, "hold_id")
-    await ratelimit.check(s.runtime, "bookings", str(principal.id))
     body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
     guest = body.guest.model_dump() if body.guest else None
 
