@@ -20,7 +20,6 @@ from typing import TypeVar
 
 from hub.errors import (
     EventInactive,
-    Forbidden,
     HoldExpired,
     NotFound,
     SeatUnavailable,
@@ -38,8 +37,9 @@ from hub.ports import (
     SweptHold,
     ViewMissing,
 )
+from hub.settlement import HoldOutcome, hold_status, settle_confirming
 
-__all__ = ["BookingService", "HoldLimits", "parse_hold_id", "to_ms"]
+__all__ = ["BookingService", "HoldLimits", "HoldOutcome", "parse_hold_id", "to_ms"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,13 +68,20 @@ class HoldLimits:
     """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
 
     ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
-    runs; a confirm that outlives it is repaired from PostgreSQL by the sweeper.
+    runs; the transaction gives up waiting for row locks after half of it
+    (:attr:`confirm_lock_timeout_ms`), and once the grace has passed the sweeper settles the
+    hold from PostgreSQL (DESIGN invariant 8).
     """
 
     hold_max_lifetime_seconds: int = 1800
     max_held_seats_per_user: int = 10
-    confirm_grace_seconds: int = 30
+    confirm_grace_seconds: int = 5
     max_seats_per_request: int = 50
+
+    @property
+    def confirm_lock_timeout_ms(self) -> int:
+        """The confirm transaction's PostgreSQL ``lock_timeout``: half the grace, ≥ 100 ms."""
+        return max(self.confirm_grace_seconds * 500, 100)
 
 
 FreedHook = Callable[[int, list[int], datetime], Awaitable[None]]
@@ -192,13 +199,22 @@ class BookingService:
 
     async def get_hold(self, user: Actor, hold_id: str) -> Hold:
         """Raises: NotFound (unknown or ended hold), Forbidden (another user's)."""
-        event_id, token = parse_hold_id(hold_id)
-        hold = await self.view.get_hold(event_id, token)
+        hold, _ = await self.hold_status(user, hold_id)
         if hold is None:
             raise NotFound("No such hold; it may have expired or been released.")
-        if hold.user_id != user.id:
-            raise Forbidden("That hold belongs to another user.")
         return hold
+
+    async def hold_status(self, user: Actor,
+                          hold_id: str) -> tuple[Hold | None, HoldOutcome | None]:
+        """What became of a hold, for a buyer who lost track of it (say, a hub died while it
+        confirmed): ``(hold, None)`` while it lives (``hold.state`` "active" or
+        "confirming"), else ``(None, outcome)``: "confirmed" with the booking (PostgreSQL
+        says so), or "released" / "expired" within an hour of its end.
+
+        Raises: NotFound (unknown, or ended over an hour ago), Forbidden (another user's).
+        """
+        event_id, token = parse_hold_id(hold_id)
+        return await hold_status(self.view, self.store, user, event_id, token)
 
     async def extend(self, user: Actor, hold_id: str, now: datetime) -> Hold:
         """Push ``expires_at`` to now + the event's TTL, never past creation +
@@ -241,12 +257,15 @@ class BookingService:
         hold = await self.view.confirm_begin(event_id, token, user.id, to_ms(now), grace_ms)
         cmd = ConfirmCommand(event_id=event_id, user_id=user.id, hold_id=hold_id,
                              seat_ids=sorted(hold.seat_ids), fence=hold.fence, now=now,
-                             guest=guest)
+                             guest=guest, lock_timeout_ms=self.limits.confirm_lock_timeout_ms)
         try:
             booking = await self.store.confirm(cmd)
         except (SeatUnavailable, HoldExpired, EventInactive):
             # The lease is worthless now: end it, and let PostgreSQL repair the view.
-            freed = await self.view.release(event_id, token, user.id, to_ms(now))
+            try:
+                freed = await self.view.release(event_id, token, user.id, to_ms(now))
+            except NotFound:  # the sweeper settled it already
+                freed = []
             await self.reconcile(event_id, now)
             await self._freed(event_id, freed, now)
             raise
@@ -320,7 +339,7 @@ class BookingService:
 
         Safe with any number of processes sweeping at once: each expiry happens in one Lua
         script, so a hold is ended exactly once. Holds whose confirm outlived its grace are
-        repaired from PostgreSQL instead of being freed blindly.
+        settled from PostgreSQL instead of being freed blindly (DESIGN invariant 8).
         """
         swept: list[SweptHold] = []
         for event_id in await self.view.live_events():
@@ -331,7 +350,11 @@ class BookingService:
             if any(s.needs_repair for s in ended):
                 await self.reconcile(event_id, now)
             freed: list[int] = []
+            for s in [s for s in ended if s.needs_settle]:
+                freed.extend(await self._settle(s, now))
             for s in ended:
+                if s.needs_settle:
+                    continue
                 if not s.needs_repair:
                     await self.notifier.notify(s.user_id, "hold.expired", s)
                     freed.extend(s.seat_ids)
@@ -342,6 +365,12 @@ class BookingService:
             await self._freed(event_id, freed, now)
             swept.extend(ended)
         return swept
+
+    async def _settle(self, s: SweptHold, now: datetime) -> list[int]:
+        """Settle a hold whose confirm outlived its grace: sold if its booking committed,
+        else ended (its confirm can no longer commit). Returns the seats freed."""
+        return await settle_confirming(self.view, self.store, self.notifier, s, now,
+                                       self.on_offer_ended)
 
     async def _freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
         if seat_ids and self.on_freed is not None:

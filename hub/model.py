@@ -165,6 +165,7 @@ class Hold:
     expires_at: datetime
     fence: int = 0
     entry_id: int = 0  # the waitlist entry this hold was offered to (0: a buyer's own hold)
+    state: str = "active"  # "active", or "confirming" while its confirm transaction runs
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import (
@@ -49,9 +49,22 @@ from storage.notifications import add_notification
 
 __all__ = ["PgStore", "event_from_row", "user_from_row"]
 
+# The lock timeout is set for this statement only (is_local: the statement is its own
+# transaction) before the function runs, so a confirm blocked on a seat row gives up well inside
+# the hold's confirm grace (DESIGN invariant 8). '0' means no limit.
 CONFIRM_SQL = text(
     "SELECT evently_confirm(:event, :user, CAST(:seats AS bigint[]), :fence, :hold, "
-    ":guest_name, :guest_email, :now, :email)")
+    ":guest_name, :guest_email, :now, :email) "
+    "FROM (SELECT set_config('lock_timeout', :lock_timeout, true)) AS timeout")
+# After a confirm outlived its grace: lock the hold's seats (waiting out a confirm still
+# running), then either its booking exists or the seats' fences move past the hold's so that
+# confirm can never commit later (evently_confirm refuses a fence below a seat's).
+SETTLE_LOCK_SQL = text(
+    "SELECT id FROM seats WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[])) "
+    "ORDER BY id FOR UPDATE")
+SETTLE_FENCE_SQL = text(
+    "UPDATE seats SET fence = GREATEST(fence, :fence + 1) "
+    "WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[]))")
 
 
 def user_from_row(row: UserRow) -> User:
@@ -244,9 +257,14 @@ class PgStore:
                     "event": cmd.event_id, "user": cmd.user_id, "seats": ids,
                     "fence": cmd.fence, "hold": cmd.hold_id,
                     "guest_name": guest.get("name"), "guest_email": guest.get("email"),
-                    "now": cmd.now, "email": self.email})).scalar_one()
+                    "now": cmd.now, "email": self.email,
+                    "lock_timeout": str(cmd.lock_timeout_ms)})).scalar_one()
         except IntegrityError as exc:
             raise SeatUnavailable(ids) from exc
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise Unavailable("The seats are busy; nothing was changed, try again.") from exc
         except unavailable_errors as exc:
             raise Unavailable("PostgreSQL is unavailable; nothing was changed.") from exc
         if isinstance(out, str):
@@ -304,6 +322,37 @@ class PgStore:
             if row is None:
                 raise NotFound("No such booking.")
             return (await self._bookings(s, [row]))[0]
+
+    async def booking_for_hold(self, event_id: int, hold_id: str) -> Booking | None:
+        """The booking a hold was confirmed into (any status), or None."""
+        async with self.db.transaction() as s:
+            row = await s.scalar(select(BookingRow).where(
+                BookingRow.event_id == event_id, BookingRow.hold_id == hold_id).limit(1))
+            return None if row is None else (await self._bookings(s, [row]))[0]
+
+    async def settle_hold(self, event_id: int, hold_id: str, seat_ids: list[int],
+                          fence: int) -> Booking | None:
+        """Decide a confirm that outlived its grace, for good (DESIGN invariant 8): the booking
+        it committed, or None after making sure it never can (the seats' fences pass the
+        hold's). Safe to run concurrently and repeatedly. Raises: Unavailable."""
+        ids = sorted(seat_ids)
+        args = {"event": event_id, "seats": ids, "fence": fence}
+        try:
+            return await self._settle(args, event_id, hold_id)
+        except DBAPIError as exc:  # lock_timeout: a confirm or a test still holds a seat
+            raise Unavailable("The seats are busy; settle again later.") from exc
+
+    async def _settle(self, args: dict[str, Any], event_id: int,
+                      hold_id: str) -> Booking | None:
+        async with self.db.transaction() as s:
+            await s.execute(text("SELECT set_config('lock_timeout', '2000', true)"))
+            await s.execute(SETTLE_LOCK_SQL, args)
+            row = await s.scalar(select(BookingRow).where(
+                BookingRow.event_id == event_id, BookingRow.hold_id == hold_id).limit(1))
+            if row is not None:
+                return (await self._bookings(s, [row]))[0]
+            await s.execute(SETTLE_FENCE_SQL, args)
+            return None
 
     async def user_bookings(self, user_id: int) -> list[Booking]:
         """The user's bookings, newest first."""

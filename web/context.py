@@ -116,7 +116,8 @@ class Hub:
         view = RedisSeatView(client)
         notifier = RedisNotifier(client)
         limits = HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
-                            max_held_seats_per_user=settings.max_held_seats_per_user)
+                            max_held_seats_per_user=settings.max_held_seats_per_user,
+                            confirm_grace_seconds=settings.confirm_grace_seconds)
         bookings = BookingService(store, view, notifier, limits)
         broadcaster_ref: list[Broadcaster] = []
         channels = RedisChannels(client, lambda ch, data: broadcaster_ref[0].dispatch(ch, data),
