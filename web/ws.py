@@ -251,20 +251,30 @@ class Session:
         return self._do_resync(sub)
 
     async def _do_resync(self, sub: Subscription) -> None:
+        """A fresh snapshot, retried ~30 s (a stuck ``pending`` buffers deltas for ever)."""
         try:
-            for _ in range(3):
-                snap = await self.hub.bookings.snapshot(sub.event_id, utcnow())
-                if self.subs.get(sub.event_id) is not sub:
-                    return
-                self.send(render.snapshot(snap))
-                for t in sub.activate(snap.epoch, snap.seq):
-                    self.outbox.put(t)
-                if not sub.pending:
-                    return
-        except Exception:
-            log.exception("resync of event %d failed", sub.event_id)
+            for attempt in range(20):  # then 1013: the client reconnects
+                try:
+                    return await self._resync_once(sub)
+                except Exception as exc:
+                    if self.subs.get(sub.event_id) is not sub or self.outbox.closed:
+                        return
+                    log.warning("resync of event %d failed: %r", sub.event_id, exc)
+                await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
+            await self.close(CLOSE_OVERLOADED, "could not resynchronise; reconnect")
         finally:
             self._resyncing.discard(sub.event_id)
+
+    async def _resync_once(self, sub: Subscription) -> None:
+        for _ in range(3):
+            snap = await self.hub.bookings.snapshot(sub.event_id, utcnow())
+            if self.subs.get(sub.event_id) is not sub:
+                return
+            self.send(render.snapshot(snap))
+            for t in sub.activate(snap.epoch, snap.seq):
+                self.outbox.put(t)
+            if not sub.pending:
+                return
 
     async def op_unsubscribe(self, msg: dict[str, Any]) -> dict[str, Any]:
         event_id = _int_field(msg, "event_id")
