@@ -63,8 +63,13 @@ SETTLE_LOCK_SQL = text(
     "SELECT id FROM seats WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[])) "
     "ORDER BY id FOR UPDATE")
 SETTLE_FENCE_SQL = text(
-    "UPDATE seats SET fence = GREATEST(fence, :fence + 1) "
+    "UPDATE seats SET fence = GREATEST(fence, CAST(:fence AS bigint) + 1) "
     "WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[]))")
+
+
+def _lock_timeout(exc: DBAPIError) -> bool:
+    """The statement gave up waiting for a row lock (``lock_not_available``)."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03"
 
 
 def user_from_row(row: UserRow) -> User:
@@ -262,7 +267,7 @@ class PgStore:
         except IntegrityError as exc:
             raise SeatUnavailable(ids) from exc
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            if not _lock_timeout(exc):
                 raise
             raise Unavailable("The seats are busy; nothing was changed, try again.") from exc
         except unavailable_errors as exc:
@@ -339,7 +344,9 @@ class PgStore:
         args = {"event": event_id, "seats": ids, "fence": fence}
         try:
             return await self._settle(args, event_id, hold_id)
-        except DBAPIError as exc:  # lock_timeout: a confirm or a test still holds a seat
+        except DBAPIError as exc:
+            if not _lock_timeout(exc):
+                raise
             raise Unavailable("The seats are busy; settle again later.") from exc
 
     async def _settle(self, args: dict[str, Any], event_id: int,

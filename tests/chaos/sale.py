@@ -143,6 +143,7 @@ class Sale:
         self.buyers: list[Buyer] = []
         self.event_id = 0
         self.capacity = 0
+        self.notes: dict[str, str] = {}  # a fault's findings, for the matrix line
 
     def pick_hub(self) -> HubProcess:
         alive = [h for h in self.hubs if h.proc is not None and h.proc.poll() is None]
