@@ -9,7 +9,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -57,8 +57,10 @@ def pg_server() -> Iterator[PgServer]:
 
 
 def run_case(name: str, database_url: str, redis: RedisServer,
-             fault: Callable[[Sale], Any], buyers: int = 8, capacity: int = 1000) -> Sale:
-    """Two hubs, a sale of ``seconds`` with ``fault(sale)`` two seconds in, then the checks."""
+             fault: Callable[[Sale], Any], buyers: int = 8, capacity: int = 1000,
+             after: Callable[[Sale], Awaitable[None]] | None = None) -> Sale:
+    """Two hubs, a six-second sale with ``fault(sale)`` two seconds in, then the checks;
+    ``after(sale)`` runs once the buyers are quiet (quiescence is then counted from its end)."""
     hubs = [HubProcess(hub_env(database_url, redis.url)).start() for _ in range(2)]
     sale = Sale(hubs, database_url, redis.url)
 
@@ -66,6 +68,9 @@ def run_case(name: str, database_url: str, redis: RedisServer,
         await sale.setup(buyers, capacity)
         try:
             quiet_at = await sale.run(6, lambda: fault(sale), 2)
+            if after is not None:
+                await after(sale)
+                quiet_at = time.monotonic()
             converge = await sale.converge(quiet_at)
             oversold, lost = await sale.check_ledger()
         finally:
@@ -193,3 +198,30 @@ def test_postgres_restart_mid_sale(redis_server: RedisServer, pg_server: PgServe
         await asyncio.to_thread(pg_server.start)
 
     run_case("postgres-restart", database_url, redis_server, fault)
+
+
+def test_redis_pubsub_connections_dropped(redis_server: RedisServer) -> None:
+    """The hubs' pub/sub connections are killed (Redis keeps its data) and a seat changes before
+    they are back, after the sale went quiet: no later delta reveals the gap, so the hubs must
+    notice the reconnect themselves and resynchronise their sessions."""
+    async def drop_and_change(sale: Sale) -> None:
+        import redis.asyncio as aioredis
+
+        from hub.ports import HoldRequest
+        from storage.seatview import RedisSeatView
+
+        client = aioredis.Redis.from_url(redis_server.url)
+        try:
+            view = RedisSeatView(client)
+            snap = await view.snapshot(sale.event_id)
+            killed = await client.client_kill_filter(_type="pubsub")
+            await view.hold(HoldRequest(
+                event_id=sale.event_id, user_id=1, token="chaos-pubsub-drop", now_ms=int(
+                    time.time() * 1000), ttl_ms=60_000, max_held=10, seat_ids=(snap.available[0],),
+                qty=0, lifetime_ms=60_000, reserved_for=0))
+            sale.notes["pubsub"] = f"{killed} connections killed"
+        finally:
+            await client.aclose()
+
+    run_case("redis-pubsub-drop", machine_database(), redis_server, lambda sale: None,
+             after=drop_and_change)
