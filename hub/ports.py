@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.model import Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
+from hub.model import (
+    Booking,
+    Event,
+    Hold,
+    HoldStatus,
+    Notification,
+    Seat,
+    User,
+    WaitlistEntry,
+)
 
 __all__ = [
     "ConfirmCommand",
@@ -146,11 +155,11 @@ class SeatView(Protocol):
     async def hold(self, req: HoldRequest) -> Hold: ...
     async def get_hold(self, event_id: int, token: str) -> Hold | None: ...
     async def lookup_hold(self, event_id: int,
-                          token: str) -> tuple[Hold | None, tuple[int, str] | None]: ...
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]: ...
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold: ...
     async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
-                      outcome: str = "released") -> list[int]: ...
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]: ...
     async def confirm_begin(self, event_id: int, token: str, user_id: int, now_ms: int,
                             grace_ms: int) -> Hold: ...
     async def confirm_finish(self, event_id: int, token: str, seat_ids: list[int],

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hub.errors import Forbidden, NotFound, Unavailable
-from hub.model import Actor, Booking, Hold
+from hub.model import Actor, Booking, Hold, HoldStatus
 from hub.ports import Notifier, SeatView, Store, SweptHold
 
 __all__ = ["HoldOutcome", "hold_status", "settle_confirming"]
@@ -26,11 +26,10 @@ OfferEnded = Callable[[Hold, "int | None", datetime], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class HoldOutcome:
-    """How an ended hold ended: ``status`` "confirmed" (with its ``booking``), "released" or
-    "expired"."""
+    """How an ended hold ended: CONFIRMED (with its ``booking``), RELEASED or EXPIRED."""
 
     hold_id: str
-    status: str
+    status: HoldStatus
     booking: Booking | None = None
 
 
@@ -49,7 +48,7 @@ async def hold_status(view: SeatView, store: Store, user: Actor, event_id: int,
     if hold is None:
         booking = await store.booking_for_hold(event_id, hold_id)
         if booking is not None:
-            owner, outcome = booking.user_id, HoldOutcome(hold_id, "confirmed", booking)
+            owner, outcome = booking.user_id, HoldOutcome(hold_id, HoldStatus.CONFIRMED, booking)
         elif ended is not None:
             owner, outcome = ended[0], HoldOutcome(hold_id, ended[1])
     if owner is None:
@@ -67,7 +66,7 @@ async def settle_confirming(view: SeatView, store: Store, notifier: Notifier, s:
     event_id, token = s.event_id, s.hold_id.partition(".")[2]
     now_ms = int(now.timestamp() * 1000)
     hold = await view.get_hold(event_id, token)
-    if hold is None or hold.state != "confirming":
+    if hold is None or hold.state is not HoldStatus.CONFIRMING:
         return []  # another sweeper settled it, or its confirm just ended
     try:
         booking = await store.settle_hold(event_id, s.hold_id, hold.seat_ids, hold.fence)
@@ -81,7 +80,7 @@ async def settle_confirming(view: SeatView, store: Store, notifier: Notifier, s:
         return []
     log.warning("settled hold %s as not booked; its seats are free", s.hold_id)
     try:
-        freed = await view.release(event_id, token, 0, now_ms, outcome="expired")
+        freed = await view.release(event_id, token, 0, now_ms, outcome=HoldStatus.EXPIRED)
     except NotFound:
         return []
     await notifier.notify(s.user_id, "hold.expired", replace(s, seat_ids=freed))

@@ -39,7 +39,7 @@ from hub.errors import (
     ValidationFailed,
     error_for_code,
 )
-from hub.model import Hold, Seat
+from hub.model import Hold, HoldStatus, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
 
 __all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key", "script_source"]
@@ -144,7 +144,7 @@ class RedisSeatView:
     def _hold(event_id: int, reply: list[Any]) -> Hold:
         _, tok, user, created, expires, fence, epoch, seats, labels = (_s(x) for x in reply[:9])
         entry = _s(reply[9]) if len(reply) > 9 else "0"
-        state = _s(reply[10]) if len(reply) > 10 else "active"
+        state = HoldStatus(_s(reply[10])) if len(reply) > 10 else HoldStatus.ACTIVE
         seat_ids = _ids(seats)
         return Hold(
             entry_id=int(entry or 0),
@@ -165,8 +165,8 @@ class RedisSeatView:
         return (await self.lookup_hold(event_id, token))[0]
 
     async def lookup_hold(self, event_id: int,
-                          token: str) -> tuple[Hold | None, tuple[int, str] | None]:
-        """``(live hold, None)``, or ``(None, (user_id, "released" | "expired"))`` for a hold
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]:
+        """``(live hold, None)``, or ``(None, (user_id, RELEASED | EXPIRED))`` for a hold
         that ended within the last hour without a booking, or ``(None, None)``.
         Raises: Unavailable."""
         try:
@@ -177,8 +177,8 @@ class RedisSeatView:
         if _s(reply[0]) != "ERR":
             return self._hold(event_id, reply), None
         user, _, outcome = _s(reply[2] if len(reply) > 2 else "").partition("|")
-        if user.isdigit() and outcome in ("released", "expired"):
-            return None, (int(user), outcome)
+        if user.isdigit() and outcome in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return None, (int(user), HoldStatus(outcome))
         return None, None
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
@@ -187,7 +187,7 @@ class RedisSeatView:
         return self._hold(event_id, reply)
 
     async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
-                      outcome: str = "released") -> list[int]:
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]:
         reply = await self._run("release", event_id,
                                 [event_id, token, user_id, now_ms, outcome])
         return _ids(reply[1])
