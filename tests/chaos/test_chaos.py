@@ -32,10 +32,19 @@ def hub_env(database_url: str, redis_url: str) -> dict[str, str]:
             "EVENTLY_DATA_DIR": tempfile.mkdtemp(prefix="evently-chaos-hub-")}
 
 
-def machine_database() -> str:
-    """A fresh database on the machine's PostgreSQL (``TEST_DATABASE_URL``'s server)."""
-    base = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/evently_h6")
-    return fresh_database(base.rsplit("/", 1)[0] + f"/{base.rsplit('/', 1)[1]}_chaos")
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A fresh, migrated database: ``<TEST_DATABASE_URL>_chaos`` on that server when set (the
+    machine's PostgreSQL), else on a private PostgreSQL from the embedded binaries."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        yield fresh_database(base + "_chaos")
+        return
+    server = PgServer().start()
+    try:
+        yield fresh_database(server.url("evently_chaos"))
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -113,14 +122,13 @@ async def _blocked_confirm(sale: Sale, hub: HubProcess, token: str, c: httpx.Asy
     return hold_id, lock, tx, confirm
 
 
-def test_hub_sigkill_mid_confirm(redis_server: RedisServer) -> None:
+def test_hub_sigkill_mid_confirm(redis_server: RedisServer, database_url: str) -> None:
     """Two confirms blocked on seat row locks (held by this test) when their hub is
     SIGKILLed, among the sale's own confirms in flight. One lock is let go 0.5 s after the
     kill: the orphaned transaction commits with nobody to tell, and the buyer learns
     "confirmed" from ``GET /holds/{id}``. The other is held past the confirm's lock_timeout:
     the transaction gives up and the buyer learns "expired", its seats free again. Both
     within the grace plus a sweep or two."""
-    database_url = machine_database()
     victims: dict[str, dict[str, Any]] = {}
 
     async def fault(sale: Sale) -> None:
@@ -170,21 +178,21 @@ def test_hub_sigkill_mid_confirm(redis_server: RedisServer) -> None:
     assert sale.ledger.learned[victims["committed"]["hold_id"]] == "confirmed"
 
 
-def test_redis_flushall_mid_sale(redis_server: RedisServer) -> None:
+def test_redis_flushall_mid_sale(redis_server: RedisServer, database_url: str) -> None:
     """Redis loses every hold, view and stream at once: views rebuild under a new epoch
     from PostgreSQL, clients resync, nothing confirmed is lost."""
-    run_case("redis-flushall", machine_database(), redis_server,
+    run_case("redis-flushall", database_url, redis_server,
              lambda sale: redis_server.flushall())
 
 
-def test_redis_restart_mid_sale(redis_server: RedisServer) -> None:
+def test_redis_restart_mid_sale(redis_server: RedisServer, database_url: str) -> None:
     """Redis dies (connections drop, memory lost) and comes back a second later."""
     async def fault(sale: Sale) -> None:
         redis_server.kill()
         await asyncio.sleep(1)
         await asyncio.to_thread(redis_server.start)
 
-    run_case("redis-restart", machine_database(), redis_server, fault)
+    run_case("redis-restart", database_url, redis_server, fault)
 
 
 def test_postgres_restart_mid_sale(redis_server: RedisServer, pg_server: PgServer) -> None:
@@ -200,7 +208,8 @@ def test_postgres_restart_mid_sale(redis_server: RedisServer, pg_server: PgServe
     run_case("postgres-restart", database_url, redis_server, fault)
 
 
-def test_redis_pubsub_connections_dropped(redis_server: RedisServer) -> None:
+def test_redis_pubsub_connections_dropped(redis_server: RedisServer,
+                                          database_url: str) -> None:
     """The hubs' pub/sub connections are killed (Redis keeps its data) and a seat changes before
     they are back, after the sale went quiet: no later delta reveals the gap, so the hubs must
     notice the reconnect themselves and resynchronise their sessions."""
@@ -223,5 +232,5 @@ def test_redis_pubsub_connections_dropped(redis_server: RedisServer) -> None:
         finally:
             await client.aclose()
 
-    run_case("redis-pubsub-drop", machine_database(), redis_server, lambda sale: None,
+    run_case("redis-pubsub-drop", database_url, redis_server, lambda sale: None,
              after=drop_and_change)
