@@ -260,7 +260,14 @@ class BookingService:
                              guest=guest, lock_timeout_ms=self.limits.confirm_lock_timeout_ms)
         try:
             booking = await self.store.confirm(cmd)
-        except (SeatUnavailable, HoldExpired, EventInactive):
+        except (SeatUnavailable, HoldExpired, EventInactive) as exc:
+            # This hold's own earlier confirm may have committed with its answer lost (say,
+            # PostgreSQL restarted): then that booking is the answer to this retry.
+            earlier = (await self.store.booking_for_hold(event_id, hold_id)
+                       if isinstance(exc, SeatUnavailable) else None)
+            if (earlier is not None and earlier.user_id == user.id
+                    and earlier.status is BookingStatus.CONFIRMED):
+                return await self._confirmed(user, hold, earlier, now, for_promotion)
             # The lease is worthless now: end it, and let PostgreSQL repair the view.
             try:
                 freed = await self.view.release(event_id, token, user.id, to_ms(now))
@@ -272,6 +279,12 @@ class BookingService:
         except BaseException:
             await self.view.confirm_abort(event_id, token, to_ms(now))
             raise
+        return await self._confirmed(user, hold, booking, now, for_promotion)
+
+    async def _confirmed(self, user: Actor, hold: Hold, booking: Booking, now: datetime,
+                         for_promotion: bool) -> Booking:
+        """After the commit: the view says sold, the buyer is told, a waitlist offer ends."""
+        event_id, token = parse_hold_id(hold.hold_id)
         try:
             await self.view.confirm_finish(event_id, token, booking.seat_ids, to_ms(now))
         except ViewMissing:

@@ -227,9 +227,11 @@ class Sale:
         stuck = {h: last.get(h) for h in pending}
         assert not pending, f"holds stuck with no outcome after {timeout}s: {stuck}"
 
-    async def check_ledger(self) -> tuple[int, int]:
-        """``(oversold seats, lost bookings)`` from PostgreSQL against the ledger; also fails
-        on a booking that exists twice (two bookings of one hold)."""
+    async def check_ledger(self) -> tuple[int, int, int]:
+        """``(oversold seats, lost bookings, untold bookings)`` from PostgreSQL against the
+        ledger: lost = told of but not there (or other seats); untold = CONFIRMED in
+        PostgreSQL but no buyer knows (told it failed, or never asked). Fails on a hold booked
+        twice."""
         conn = await pg_connect(self.database_url)
         try:
             rows = await conn.fetch(
@@ -248,8 +250,10 @@ class Sale:
         lost = sum(1 for bid, seats in self.ledger.told.items()
                    if stored.get(bid) != ("CONFIRMED", seats))
         sold = sum(len(s) for st, s in stored.values() if st == "CONFIRMED")
+        untold = sum(1 for bid, (st, _) in stored.items()
+                     if st == "CONFIRMED" and bid not in self.ledger.told)
         assert twice == 0, f"{twice} holds were booked twice"
-        return int(oversold) + max(sold - self.capacity, 0), lost
+        return int(oversold) + max(sold - self.capacity, 0), lost, untold
 
     def verify(self) -> str:
         """``evently verify`` against the stores; fails the test unless it says clean."""

@@ -81,12 +81,13 @@ def run_case(name: str, database_url: str, redis: RedisServer,
                 await after(sale)
                 quiet_at = time.monotonic()
             converge = await sale.converge(quiet_at)
-            oversold, lost = await sale.check_ledger()
+            oversold, lost, untold = await sale.check_ledger()
         finally:
             await sale.close()
         verdict = sale.verify()
         snapshots = sum(b.ws.snapshots for b in sale.buyers if b.ws)
-        extra = (f"told={len(sale.ledger.told)} unknown={len(sale.ledger.unknown)} "
+        extra = (f"told={len(sale.ledger.told)} untold={untold} "
+                 f"unknown={len(sale.ledger.unknown)} "
                  f"refused={sale.ledger.failures} snapshots={snapshots} "
                  f"learned={dict(Counter(sale.ledger.learned.values()))} {verdict}"
                  + "".join(f" {k}: {v}" for k, v in sale.notes.items()))

@@ -57,3 +57,31 @@ async def test_settle_decides_for_good(hub: HubProcess, stores: test_stores.Test
         assert newer.seat_ids == seats[2:4]
     finally:
         await db.close()
+
+
+async def test_retry_after_a_lost_answer_gets_the_booking(
+        hub: HubProcess, stores: test_stores.TestStores,
+        make_user: Callable[..., dict[str, Any]],
+        make_event: Callable[..., dict[str, Any]]) -> None:
+    """A confirm committed but its answer never reached the hub (PostgreSQL went away right
+    after the commit): the buyer's retry answers 201 with that booking, not 409."""
+    admin, buyer = make_user("admin"), make_user()
+    event = make_event(admin["token"], capacity=4)
+    headers = {"Authorization": f"Bearer {buyer['token']}"}
+    async with httpx.AsyncClient(base_url=hub.url, headers=headers) as c:
+        r = await c.post(f"/events/{event['id']}/holds", json={"qty": 2})
+        assert r.status_code == 201, r.text
+        hold = r.json()
+        db = Database(stores.database_url, 1)
+        try:  # the commit whose answer was lost, made as the hub would have made it
+            first = await PgStore(db, email=False).confirm(_cmd(
+                event["id"], buyer["id"], sorted(hold["seat_ids"]), 0, hold["hold_id"]))
+        finally:
+            await db.close()
+        r = await c.post(f"/holds/{hold['hold_id']}/confirm")
+        assert r.status_code == 201, r.text
+        assert r.json()["id"] == first.id
+        seats = (await c.get(f"/events/{event['id']}/seats")).json()["seats"]
+        assert {s["status"] for s in seats if s["id"] in hold["seat_ids"]} == {"sold"}
+        status = (await c.get(f"/holds/{hold['hold_id']}")).json()
+        assert status["status"] == "confirmed" and status["booking_id"] == first.id
