@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -98,6 +99,7 @@ def run_case(name: str, database_url: str, redis: RedisServer,
     finally:
         for h in hubs:
             h.stop()
+            shutil.rmtree(h.env["EVENTLY_DATA_DIR"], ignore_errors=True)
     record_matrix(name, oversold, lost, converge, extra)
     assert oversold == 0 and lost == 0
     assert sale.ledger.told, "nothing was sold: the case proved nothing"
