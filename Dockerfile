@@ -35,7 +35,7 @@ FROM runtime AS loadtest
 USER root
 # The out dir exists in the image so that a fresh named volume mounted there is writable.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen && mkdir -p /app/loadtest/out && chown -R evently:evently /app
+    uv sync --frozen --group e2e && mkdir -p /app/loadtest/out && chown -R evently:evently /app
 USER evently
 EXPOSE 8089 5557
 CMD ["locust", "-f", "loadtest/locustfile.py"]

@@ -1,35 +1,33 @@
 """Accounts: sign-up, log-in and the operator's ``user add`` (passwords via a
-:class:`hub.ports.PasswordHasher`, bcrypt off the event loop in the implementation); token
-sessions (refresh rotation, logout) and the admin's user management (CONTRACT §2 ``/auth/*``,
-``/admin/users``).
+:class:`hub.ports.PasswordHasher`, bcrypt off the event loop in the implementation) and the
+admin's user management (CONTRACT §2 ``/auth/*``, ``/admin/users``); token sessions are
+:mod:`hub.sessions`.
 
 Revocation has two halves: refresh tokens live in PostgreSQL by family
-(:class:`RefreshTokens`), access tokens are refused through a Redis denylist
-(:class:`AccessRevocation`) by ``jti`` or by "issued before" time per user.
+(:class:`hub.ports.RefreshTokens`), access tokens are refused through a Redis denylist
+(:class:`hub.ports.AccessRevocation`) by ``jti`` or by "issued before" time per user.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
-from hub.errors import Forbidden, InvalidCredentials, TokenRevoked, ValidationFailed
+from hub.errors import Forbidden, InvalidCredentials, ValidationFailed
 from hub.model import Actor, Role, User
 from hub.policy import require_admin
-from hub.ports import PasswordHasher, Store
+from hub.ports import (
+    AccessRevocation,
+    PasswordHasher,
+    RefreshTokens,
+    SessionEnder,
+    UserStore,
+)
 
 __all__ = [
     "MAX_PASSWORD_BYTES",
     "MIN_PASSWORD_CHARS",
-    "AccessRevocation",
     "AccountService",
-    "RefreshTokens",
-    "SessionEnder",
-    "SessionService",
-    "SpentRefresh",
     "UserAdmin",
-    "UserDirectory",
     "check_password",
 ]
 
@@ -51,8 +49,8 @@ def check_password(password: str) -> None:
 class AccountService:
     """Creates accounts and checks credentials. Emails are matched case-insensitively."""
 
-    def __init__(self, store: Store, hasher: PasswordHasher) -> None:
-        self.store = store
+    def __init__(self, users: UserStore, hasher: PasswordHasher) -> None:
+        self.users = users
         self.hasher = hasher
         self._dummy_hash: str | None = None
 
@@ -60,14 +58,14 @@ class AccountService:
         """A new ``user``-role account. Raises: ValidationFailed, AlreadyExists."""
         check_password(password)
         hashed = await self.hasher.hash(password)
-        return await self.store.add_user(name.strip(), email.strip(), hashed, Role.USER, now)
+        return await self.users.add_user(name.strip(), email.strip(), hashed, Role.USER, now)
 
     async def add_or_update(self, email: str, password: str, name: str, role: Role,
                             now: datetime) -> User:
         """``evently user add``: create the account or reset its password and role."""
         check_password(password)
         hashed = await self.hasher.hash(password)
-        return await self.store.upsert_user(name or email.split("@")[0], email.strip(), hashed,
+        return await self.users.upsert_user(name or email.split("@")[0], email.strip(), hashed,
                                             role, now)
 
     async def create(self, name: str, email: str, password: str, role: Role,
@@ -78,14 +76,14 @@ class AccountService:
         """
         check_password(password)
         hashed = await self.hasher.hash(password)
-        return await self.store.add_user(name.strip(), email.strip(), hashed, role, now)
+        return await self.users.add_user(name.strip(), email.strip(), hashed, role, now)
 
     async def login(self, email: str, password: str) -> User:
         """Check credentials; the same bcrypt work is done for unknown emails (no timing hint).
 
         Raises: InvalidCredentials, Forbidden (a banned account).
         """
-        found = await self.store.user_by_email(email.strip())
+        found = await self.users.user_by_email(email.strip())
         if found is None:
             if self._dummy_hash is None:
                 self._dummy_hash = await self.hasher.hash("not-a-real-password")
@@ -102,90 +100,6 @@ class AccountService:
 # -- token sessions ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SpentRefresh:
-    """A refresh token just spent: its user and family; ``reused`` when it had been spent
-    before (the family is then revoked already)."""
-
-    user_id: int
-    family: str
-    reused: bool
-
-
-class RefreshTokens(Protocol):
-    """Refresh tokens by family (PostgreSQL)."""
-
-    async def use(self, jti: str, now: datetime) -> SpentRefresh | None: ...
-    async def revoke_family(self, family: str, now: datetime) -> None: ...
-    async def revoke_user(self, user_id: int, now: datetime) -> None: ...
-
-
-class AccessRevocation(Protocol):
-    """The access-token denylist (Redis): one token by ``jti`` until it expires, or every
-    token of a user issued at or before a time."""
-
-    async def deny(self, jti: str, expires_at: datetime) -> None: ...
-    async def revoke_user(self, user_id: int, at: datetime) -> None: ...
-
-
-class SessionEnder(Protocol):
-    """Tells every live WebSocket session of a user, on every process, that its credentials
-    are revoked (they close with 4401)."""
-
-    async def end_sessions(self, user_id: int) -> None: ...
-
-
-class UserDirectory(Protocol):
-    """Accounts in PostgreSQL, for administration."""
-
-    async def get_user(self, user_id: int) -> User: ...
-    async def list_users(self, offset: int, limit: int, q: str | None,
-                         role: Role | None) -> tuple[list[User], int]: ...
-    async def set_role(self, user_id: int, role: Role) -> User: ...
-    async def ban(self, user_id: int, now: datetime) -> User: ...
-
-
-class SessionService:
-    """Refresh-token rotation with reuse detection, and logout.
-
-    Rotation follows the OAuth 2.0 Security BCP (RFC 9700 §4.14.2): each refresh token is
-    spent once; the new one keeps the family; presenting a spent one revokes the family.
-    """
-
-    def __init__(self, users: UserDirectory, refresh: RefreshTokens,
-                 access: AccessRevocation) -> None:
-        self.users = users
-        self.refresh_tokens = refresh
-        self.access = access
-
-    async def refresh(self, jti: str, now: datetime) -> tuple[User, str]:
-        """Spend the refresh token ``jti``; returns the user (current role) and the family the
-        new pair must keep.
-
-        Raises:
-            TokenRevoked: unknown, expired, revoked or spent token (a spent one revokes its
-                family), or a banned account.
-        """
-        spent = await self.refresh_tokens.use(jti, now)
-        if spent is None:
-            raise TokenRevoked("The refresh token is unknown, expired or revoked.")
-        if spent.reused:
-            raise TokenRevoked("This refresh token was already used; its family is revoked.")
-        user = await self.users.get_user(spent.user_id)
-        if user.banned:
-            await self.refresh_tokens.revoke_family(spent.family, now)
-            raise TokenRevoked("This account has been banned.")
-        return user, spent.family
-
-    async def logout(self, jti: str, expires_at: datetime, family: str | None,
-                     now: datetime) -> None:
-        """Refuse the access token ``jti`` until ``expires_at`` and revoke its refresh
-        ``family`` (None for tokens issued before access tokens named their family)."""
-        await self.access.deny(jti, expires_at)
-        if family:
-            await self.refresh_tokens.revoke_family(family, now)
-
-
 class UserAdmin:
     """``/admin/users``: list, create, change role, ban. Admins only.
 
@@ -194,7 +108,7 @@ class UserAdmin:
     the account is locked out until an operator runs ``evently user add`` again.
     """
 
-    def __init__(self, accounts: AccountService, users: UserDirectory,
+    def __init__(self, accounts: AccountService, users: UserStore,
                  refresh: RefreshTokens, access: AccessRevocation,
                  ender: SessionEnder) -> None:
         self.accounts = accounts

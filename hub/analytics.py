@@ -20,12 +20,12 @@ change; the homepage for :data:`HOMEPAGE_TTL_SECONDS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any
 
 from hub.model import Actor, EventStatus
 from hub.policy import require_admin
+from hub.ports import AnalyticsFacts, AnalyticsSource, EventSales, ReportCache
 
 __all__ = [
     "DAYS",
@@ -46,45 +46,6 @@ DAYS = 30
 POPULAR = 5
 SUMMARY_TTL_SECONDS = 60
 HOMEPAGE_TTL_SECONDS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class EventSales:
-    """One event's sales: ``capacity``, ``sold`` and ``held`` are seats (``held`` is live)."""
-
-    id: int
-    name: str
-    status: EventStatus
-    start_time: datetime
-    capacity: int
-    sold: int
-    held: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AnalyticsFacts:
-    """What the reports are computed from. ``daily`` maps a UTC date to
-    ``(bookings made, bookings cancelled)``."""
-
-    events: list[EventSales]
-    bookings: int
-    cancelled: int
-    holds_active: int
-    waitlisted: int
-    daily: dict[date, tuple[int, int]] = field(default_factory=dict)
-
-
-class AnalyticsSource(Protocol):
-    """Reads the facts from PostgreSQL and the live view; ``since`` bounds ``daily``."""
-
-    async def facts(self, since: date) -> AnalyticsFacts: ...
-
-
-class ReportCache(Protocol):
-    """Reports kept as JSON documents for ``ttl_seconds``."""
-
-    async def get(self, name: str) -> dict[str, Any] | None: ...
-    async def put(self, name: str, report: dict[str, Any], ttl_seconds: int) -> None: ...
 
 
 def utilization(sold: int, capacity: int) -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -25,85 +24,54 @@ from hub.errors import (
     SeatUnavailable,
     ValidationFailed,
 )
+from hub.holds import MAX_SEATS_PER_REQUEST, HoldLimits, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, BookingStatus, Hold, Seat, SeatStatus
 from hub.policy import require_booking_canceller, require_booking_reader
 from hub.ports import (
+    BookingStore,
     ConfirmCommand,
+    EventStore,
     HoldRequest,
     Notifier,
+    ReportCache,
     SeatView,
     Snapshot,
-    Store,
     SweptHold,
     ViewMissing,
 )
+from hub.ports.runtime import WaitlistHooks
 from hub.settlement import HoldOutcome, hold_status, settle_confirming
 
-__all__ = ["BookingService", "HoldLimits", "HoldOutcome", "parse_hold_id", "to_ms"]
+# The hold helpers are re-exported: importers of hub.bookings keep working.
+__all__ = ["MAX_SEATS_PER_REQUEST", "BookingService", "HoldLimits", "HoldOutcome",
+           "parse_hold_id", "to_ms"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def to_ms(now: datetime) -> int:
-    """Epoch milliseconds of an aware datetime."""
-    return int(now.timestamp() * 1000)
-
-
-def parse_hold_id(hold_id: str) -> tuple[int, str]:
-    """``"42.Zt3…"`` → ``(42, "Zt3…")``.
-
-    Raises:
-        NotFound: the id is not one this hub issues.
-    """
-    event_part, _, token = hold_id.partition(".")
-    if not (event_part.isdigit() and 0 < len(event_part) <= 18 and 8 <= len(token) <= 64
-            and token.replace("-", "").replace("_", "").isalnum()):
-        raise NotFound("No such hold.")
-    return int(event_part), token
-
-
-@dataclass(frozen=True, slots=True)
-class HoldLimits:
-    """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
-
-    ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
-    runs; the transaction gives up waiting for row locks after half of it
-    (:attr:`confirm_lock_timeout_ms`), and once the grace has passed the sweeper settles the
-    hold from PostgreSQL (DESIGN invariant 8).
-    """
-
-    hold_max_lifetime_seconds: int = 1800
-    max_held_seats_per_user: int = 10
-    confirm_grace_seconds: int = 5
-    max_seats_per_request: int = 50
-
-    @property
-    def confirm_lock_timeout_ms(self) -> int:
-        """The confirm transaction's PostgreSQL ``lock_timeout``: half the grace, ≥ 100 ms."""
-        return max(self.confirm_grace_seconds * 500, 100)
-
-
-FreedHook = Callable[[int, list[int], datetime], Awaitable[None]]
-OfferEndedHook = Callable[[Hold, "int | None", datetime], Awaitable[None]]
-
-
 class BookingService:
-    """Carries out seat commands against a :class:`SeatView` (Redis) and a :class:`Store`
-    (PostgreSQL), pushing personal notices through a :class:`Notifier`.
+    """Carries out seat commands against a :class:`SeatView` (Redis), an :class:`EventStore`
+    and a :class:`BookingStore` (PostgreSQL), pushing personal notices through a
+    :class:`Notifier`.
 
-    ``on_freed(event_id, seat_ids, now)`` is called whenever seats become available again
-    (cancel, release, expiry) so the waitlist can be promoted.
+    Args:
+        reports: the analytics report cache, dropped on every booking change (CONTRACT §2
+            ``/admin/analytics/summary``).
+        waitlist: told whenever seats become available again (cancel, release, expiry, a
+            rebuilt view) and when a waitlist offer ends; None runs without a waitlist.
     """
 
-    def __init__(self, store: Store, view: SeatView, notifier: Notifier, limits: HoldLimits,
-                 on_freed: FreedHook | None = None) -> None:
-        self.store = store
+    def __init__(self, events: EventStore, bookings: BookingStore, view: SeatView,
+                 notifier: Notifier, limits: HoldLimits,
+                 reports: ReportCache, waitlist: WaitlistHooks | None = None) -> None:
+        self.events = events
+        self.bookings = bookings
         self.view = view
         self.notifier = notifier
         self.limits = limits
-        self.on_freed = on_freed
-        self.on_offer_ended: OfferEndedHook | None = None
+        self.reports = reports
+        self.waitlist = waitlist
 
     # -- the live view -------------------------------------------------------------------
 
@@ -116,15 +84,15 @@ class BookingService:
         Raises:
             NotFound: no such event.
         """
-        source = await self.store.view_source(event_id)
+        source = await self.events.view_source(event_id)
         built = await self.view.load(source, to_ms(now))
         await self.reconcile(event_id, now)
-        if built and self.on_freed is not None:
-            await self.on_freed(event_id, [], now)  # tell the new view who is waiting
+        if built:
+            await self.seats_freed(event_id, [], now)  # tell the new view who is waiting
 
     async def reconcile(self, event_id: int, now: datetime) -> int:
         """Make the view's sold seats equal PostgreSQL's; returns how many seats changed."""
-        sold = await self.store.sold_seat_ids(event_id)
+        sold = await self.events.sold_seat_ids(event_id)
         changed = await self.view.reconcile(event_id, sold, to_ms(now))
         if changed:
             log.warning("reconciled %d seats of event %d from PostgreSQL", changed, event_id)
@@ -151,7 +119,7 @@ class BookingService:
     async def seats(self, event_id: int, now: datetime) -> tuple[Snapshot, list[Seat]]:
         """Every seat of an event with its live status. Raises: NotFound."""
         snap = await self.snapshot(event_id, now)
-        seats = await self.store.list_seats(event_id)
+        seats = await self.events.list_seats(event_id)
         status = {i: SeatStatus.HELD for i in snap.held}
         status.update({i: SeatStatus.SOLD for i in snap.sold})
         out = [Seat(s.id, s.label, s.section, s.row, s.number, s.rank,
@@ -180,19 +148,24 @@ class BookingService:
                    reserved_for: int = 0, ttl_seconds: int = 0) -> Hold:
         """Hold seats, all or nothing; ``qty`` picks the best seats side by side where it can.
 
-        Returns the :class:`Hold` (``expires_at`` = now + the event's ``hold_ttl_seconds``).
+        ``ttl_seconds`` is the lease; 0 (the default) means the event's ``hold_ttl_seconds``,
+        passed on as ``ttl_ms=0`` (the seat view's rule, :mod:`hub.ports.seats`).
+
+        Returns the :class:`Hold` (``expires_at`` = now + the lease, capped by the lifetime
+        rule across holds).
 
         Raises:
-            ValidationFailed, NotFound, EventInactive, SeatUnavailable (``seat_ids``),
+            ValidationFailed, NotFound, EventInactive, SeatUnavailable (``seat_ids``, or seats
+            this user already held continuously for ``HOLD_MAX_LIFETIME_SECONDS``),
             NotEnoughSeats / SoldOut (``qty``), HoldLimit (``MAX_HELD_SEATS_PER_USER``).
         """
         self._check_request(seat_ids, qty)
         req = HoldRequest(
             event_id=event_id, user_id=user.id, token=secrets.token_urlsafe(12),
-            now_ms=to_ms(now), ttl_ms=ttl_seconds * 1000,
+            now_ms=to_ms(now), ttl_ms=ms(ttl_seconds),
             max_held=self.limits.max_held_seats_per_user,
             seat_ids=tuple(seat_ids or ()), qty=qty or 0,
-            lifetime_ms=self.limits.hold_max_lifetime_seconds * 1000,
+            lifetime_ms=ms(self.limits.hold_max_lifetime_seconds),
             reserved_for=reserved_for,
         )
         return await self._viewed(event_id, now, lambda: self.view.hold(req))
@@ -214,17 +187,19 @@ class BookingService:
         Raises: NotFound (unknown, or ended over an hour ago), Forbidden (another user's).
         """
         event_id, token = parse_hold_id(hold_id)
-        return await hold_status(self.view, self.store, user, event_id, token)
+        return await hold_status(self.view, self.bookings, user, event_id, token)
 
     async def extend(self, user: Actor, hold_id: str, now: datetime) -> Hold:
-        """Push ``expires_at`` to now + the event's TTL, never past creation +
-        ``HOLD_MAX_LIFETIME_SECONDS``.
+        """Push ``expires_at`` to now + the event's TTL, never past the user's continuous
+        holding start of the seats + ``HOLD_MAX_LIFETIME_SECONDS`` (README "Hold lifetime
+        across holds"; the start survives release and re-hold).
 
         Raises: NotFound, Forbidden, HoldExpired.
         """
         event_id, token = parse_hold_id(hold_id)
+        # ttl_ms=0: the seat view extends by the event's TTL (hub.ports.seats).
         return await self.view.extend(event_id, token, user.id, to_ms(now), 0,
-                                      self.limits.hold_max_lifetime_seconds * 1000)
+                                      ms(self.limits.hold_max_lifetime_seconds))
 
     async def release(self, user: Actor, hold_id: str, now: datetime) -> None:
         """End a hold now; its seats are available (or offered to the waitlist) at once.
@@ -234,8 +209,8 @@ class BookingService:
         event_id, token = parse_hold_id(hold_id)
         hold = await self.view.get_hold(event_id, token)
         freed = await self.view.release(event_id, token, user.id, to_ms(now))
-        if hold is not None and hold.entry_id and self.on_offer_ended is not None:
-            await self.on_offer_ended(hold, None, now)  # a declined waitlist offer
+        if hold is not None and hold.entry_id and self.waitlist is not None:
+            await self.waitlist.offer_ended(hold, None, now)  # a declined waitlist offer
         await self._freed(event_id, freed, now)
 
     # -- bookings ------------------------------------------------------------------------
@@ -253,17 +228,17 @@ class BookingService:
             EventInactive: the event was deactivated since the hold.
         """
         event_id, token = parse_hold_id(hold_id)
-        grace_ms = self.limits.confirm_grace_seconds * 1000
+        grace_ms = ms(self.limits.confirm_grace_seconds)
         hold = await self.view.confirm_begin(event_id, token, user.id, to_ms(now), grace_ms)
         cmd = ConfirmCommand(event_id=event_id, user_id=user.id, hold_id=hold_id,
                              seat_ids=sorted(hold.seat_ids), fence=hold.fence, now=now,
                              guest=guest, lock_timeout_ms=self.limits.confirm_lock_timeout_ms)
         try:
-            booking = await self.store.confirm(cmd)
+            booking = await self.bookings.confirm(cmd)
         except (SeatUnavailable, HoldExpired, EventInactive) as exc:
             # This hold's own earlier confirm may have committed with its answer lost (say,
             # PostgreSQL restarted): then that booking is the answer to this retry.
-            earlier = (await self.store.booking_for_hold(event_id, hold_id)
+            earlier = (await self.bookings.booking_for_hold(event_id, hold_id)
                        if isinstance(exc, SeatUnavailable) else None)
             if (earlier is not None and earlier.user_id == user.id
                     and earlier.status is BookingStatus.CONFIRMED):
@@ -289,12 +264,22 @@ class BookingService:
             await self.view.confirm_finish(event_id, token, booking.seat_ids, to_ms(now))
         except ViewMissing:
             await self.ensure_view(event_id, now)
+        await self._drop_reports()
         await self.notifier.notify(user.id, "booking.confirmed", booking)
         if booking.notice is not None:
             await self.notifier.notify(user.id, "notification", booking.notice)
-        if hold.entry_id and self.on_offer_ended is not None and not for_promotion:
-            await self.on_offer_ended(hold, booking.id, now)
+        if hold.entry_id and self.waitlist is not None and not for_promotion:
+            await self.waitlist.offer_ended(hold, booking.id, now)
         return booking
+
+    async def _book_offer(self, waiter: Actor, hold_id: str, now: datetime) -> Booking:
+        return await self.confirm(waiter, hold_id, now, for_promotion=True)
+
+    async def _drop_reports(self) -> None:
+        try:  # a stale report for up to a minute is better than failing a committed booking
+            await self.reports.invalidate()
+        except Exception:
+            log.exception("could not drop the analytics report cache")
 
     async def book(self, user: Actor, event_id: int, now: datetime, *,
                    seat_ids: Sequence[int] | None = None, qty: int | None = None,
@@ -315,10 +300,14 @@ class BookingService:
         except Exception:  # the original error matters more; the lease will expire anyway
             log.exception("could not release hold %s after a failed booking", hold_id)
 
+    async def mine(self, user: Actor) -> list[Booking]:
+        """``GET /me/bookings``: the user's bookings, newest first."""
+        return await self.bookings.user_bookings(user.id)
+
     async def get_booking(self, user: Actor, booking_id: int) -> Booking:
         """Raises: NotFound, Forbidden (not the owner, an admin or the event's organizer)."""
-        booking = await self.store.get_booking(booking_id)
-        event = await self.store.get_event(booking.event_id)
+        booking = await self.bookings.get_booking(booking_id)
+        event = await self.events.get_event(booking.event_id)
         require_booking_reader(user, booking, event)
         return booking
 
@@ -329,16 +318,17 @@ class BookingService:
 
         Raises: NotFound, Forbidden.
         """
-        booking = await self.store.get_booking(booking_id)
+        booking = await self.bookings.get_booking(booking_id)
         require_booking_canceller(user, booking)
         if booking.status is BookingStatus.CANCELLED:
             return booking
-        booking = await self.store.cancel(booking_id, now)
+        booking = await self.bookings.cancel(booking_id, now)
         try:
             freed = await self.view.free(booking.event_id, booking.seat_ids, to_ms(now))
         except ViewMissing:
             await self.ensure_view(booking.event_id, now)
             freed = list(booking.seat_ids)
+        await self._drop_reports()
         await self.notifier.notify(booking.user_id, "booking.cancelled", booking)
         if booking.notice is not None:
             await self.notifier.notify(booking.user_id, "notification", booking.notice)
@@ -365,14 +355,12 @@ class BookingService:
             freed: list[int] = []
             for s in [s for s in ended if s.needs_settle]:
                 freed.extend(await self._settle(s, now))
-            for s in ended:
-                if s.needs_settle:
-                    continue
+            for s in [s for s in ended if not s.needs_settle]:
                 if not s.needs_repair:
                     await self.notifier.notify(s.user_id, "hold.expired", s)
                     freed.extend(s.seat_ids)
-                if s.entry_id and self.on_offer_ended is not None:
-                    await self.on_offer_ended(
+                if s.entry_id and self.waitlist is not None:
+                    await self.waitlist.offer_ended(
                         Hold(s.hold_id, event_id, s.user_id, s.seat_ids, [], now, now,
                              entry_id=s.entry_id), None, now)
             await self._freed(event_id, freed, now)
@@ -382,9 +370,19 @@ class BookingService:
     async def _settle(self, s: SweptHold, now: datetime) -> list[int]:
         """Settle a hold whose confirm outlived its grace: sold if its booking committed,
         else ended (its confirm can no longer commit). Returns the seats freed."""
-        return await settle_confirming(self.view, self.store, self.notifier, s, now,
-                                       self.on_offer_ended)
+        freed, booking = await settle_confirming(self.view, self.bookings, self.notifier, s,
+                                                 now, self.waitlist)
+        if booking is not None:
+            await self._drop_reports()
+        return freed
 
     async def _freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
-        if seat_ids and self.on_freed is not None:
-            await self.on_freed(event_id, seat_ids, now)
+        if seat_ids:
+            await self.seats_freed(event_id, seat_ids, now)
+
+    async def seats_freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
+        """Seats became available (cancel, release, expiry, a capacity increase; none for a
+        waitlist change): the waitlist is offered them. Every path that frees seats ends
+        here."""
+        if self.waitlist is not None:
+            await self.waitlist.promote(event_id, seat_ids, now, self._book_offer)

@@ -12,6 +12,7 @@ for REST and WebSocket alike; nothing else formats errors.
     │   └── InvalidCredentials     401 INVALID_CREDENTIALS
     ├── Forbidden                  403 FORBIDDEN
     ├── NotFound                   404 NOT_FOUND
+    ├── PayloadTooLarge            413 PAYLOAD_TOO_LARGE (.limit bytes, when known)
     ├── Conflict                   409 (abstract)
     │   ├── SeatUnavailable        409 SEAT_UNAVAILABLE  (.seat_ids)
     │   ├── NotEnoughSeats         409 NOT_ENOUGH_SEATS
@@ -26,6 +27,7 @@ for REST and WebSocket alike; nothing else formats errors.
     ├── IdempotencyKeyReused       422 IDEMPOTENCY_KEY_REUSED
     ├── RateLimited                429 RATE_LIMITED      (.retry_after seconds)
     ├── HoldLimit                  429 HOLD_LIMIT
+    ├── Internal                   500 INTERNAL          (a bug; the log has the trace)
     └── Unavailable                503 UNAVAILABLE
 """
 
@@ -46,11 +48,14 @@ __all__ = [
     "HoldLimit",
     "IdempotencyKeyInUse",
     "IdempotencyKeyReused",
+    "Internal",
     "InvalidCredentials",
     "NotEnoughSeats",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "SeatUnavailable",
+    "SeatsAvailable",
     "SoldOut",
     "TokenExpired",
     "TokenRevoked",
@@ -112,6 +117,21 @@ class NotFound(Evently):
     code, status, default_message = "NOT_FOUND", 404, "No such object."
 
 
+class PayloadTooLarge(Evently):
+    """The request body is over the route's limit; ``details.limit`` is that limit in bytes
+    when the refusing layer knows it (web/body_limit.py always does)."""
+
+    code, status, default_message = ("PAYLOAD_TOO_LARGE", 413,
+                                     "The request body is over this route's limit.")
+
+    def __init__(self, message: str | None = None, *, limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, limit=limit)
+        self.limit = limit
+
+
 class Conflict(Evently):
     status = 409
 
@@ -154,6 +174,12 @@ class IdempotencyKeyInUse(Conflict):
     code, default_message = "IDEMPOTENCY_KEY_IN_USE", "A request with this key is in flight."
 
 
+class SeatsAvailable(Conflict):
+    """A waitlist join for seats that can be held now (hold them instead)."""
+
+    code, default_message = "SEATS_AVAILABLE", "Those seats can be held now; no need to wait."
+
+
 class AlreadyExists(Conflict):
     code, default_message = "ALREADY_EXISTS", "It exists already."
 
@@ -186,6 +212,12 @@ class HoldLimit(Evently):
     default_message = "You hold too many seats already."
 
 
+class Internal(Evently):
+    """An unexpected failure (a bug): nothing is promised about what changed."""
+
+    code, status, default_message = "INTERNAL", 500, "The server failed unexpectedly."
+
+
 class Unavailable(Evently):
     code, status = "UNAVAILABLE", 503
     default_message = "A backing store is unavailable; nothing was changed."
@@ -212,6 +244,9 @@ def error_for_code(code: str, message: str | None = None, **details: Any) -> Eve
     cls = _BY_CODE[code]
     if cls is SeatUnavailable:
         return SeatUnavailable(list(details.get("seat_ids", [])), message)
+    if cls is PayloadTooLarge:
+        limit = details.get("limit")
+        return PayloadTooLarge(message, limit=None if limit is None else int(limit))
     if cls is RateLimited:
         return RateLimited(int(details.get("retry_after", 1)), message)
     err = cls(message, **details)

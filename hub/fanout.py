@@ -2,11 +2,18 @@
 they need (DESIGN.md "Fan-out").
 
 A hub process keeps one Redis subscription per event that has local subscribers and one per
-user with local sessions; the channel driver (``storage.pubsub``) hands every message to
-:meth:`Broadcaster.dispatch`, which decodes it once and appends the same encoded text to every
+user with local sessions. The channel driver (:class:`hub.ports.ChannelDriver`, implemented in
+``storage.pubsub``) is asked for them by event id and user id, since channel names are storage's
+business. It hands every message to :meth:`Broadcaster.dispatch_event` or
+:meth:`Broadcaster.dispatch_user`, which decode it once and append the same encoded text to every
 interested session's :class:`Outbox`. An outbox is bounded: when a session falls too far behind
 it is marked overflowed and the web layer closes it with 1013, so one slow client never delays
 the others.
+
+A ``session.revoked`` push on a user's channel that names a ``family`` reaches only the
+sessions authenticated with a token of that login family (DESIGN invariant 9); without one it
+reaches every session of the user. After the pub/sub connection was lost (a revocation's push
+may have been missed), every user session's ``recheck`` hook runs: it reads the denylist again.
 
 A subscription starts *pending*: deltas are buffered while the snapshot (or history) is read,
 then released in order, skipping those already covered by the snapshot's ``seq``.
@@ -18,29 +25,15 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-__all__ = ["Broadcaster", "ChannelDriver", "Outbox", "Subscription", "event_channel",
-           "user_channel"]
+from hub.ports import ChannelDriver
 
+__all__ = ["REVOKED", "Broadcaster", "Outbox", "Subscription"]
 
-def event_channel(event_id: int) -> str:
-    """The pub/sub channel of an event's deltas; shares the event's hash tag (invariant 7)."""
-    return f"ev:{{e:{event_id}}}"
-
-
-def user_channel(user_id: int) -> str:
-    """The pub/sub channel of a user's personal pushes."""
-    return f"u:{user_id}"
-
-
-class ChannelDriver(Protocol):
-    """Subscribes this process to Redis channels; messages come back through ``dispatch``."""
-
-    async def subscribe(self, channel: str) -> None: ...
-    async def unsubscribe(self, channel: str) -> None: ...
+REVOKED = "session.revoked"  #: the ``type`` of the push that ends sessions (closed with 4401)
 
 
 class Outbox:
@@ -86,6 +79,7 @@ class Outbox:
 
 
 ResyncHook = Callable[["Subscription"], Awaitable[None] | None]
+RecheckHook = Callable[[], Awaitable[None]]
 
 
 @dataclass(eq=False, slots=True)
@@ -124,6 +118,8 @@ class Broadcaster:
         self.driver = driver
         self.by_event: dict[int, set[Subscription]] = {}
         self.by_user: dict[int, set[Outbox]] = {}
+        self.family_of: dict[Outbox, str | None] = {}
+        self.rechecks: dict[Outbox, RecheckHook] = {}
         self._lock = asyncio.Lock()
         self.delivered = 0
         self.dropped_sessions = 0
@@ -139,7 +135,7 @@ class Broadcaster:
             first = not subs
             subs.add(sub)
             if first:
-                await self.driver.subscribe(event_channel(sub.event_id))
+                await self.driver.subscribe_event(sub.event_id)
 
     async def remove_subscription(self, sub: Subscription) -> None:
         async with self._lock:
@@ -149,15 +145,22 @@ class Broadcaster:
             subs.discard(sub)
             if not subs:
                 del self.by_event[sub.event_id]
-                await self.driver.unsubscribe(event_channel(sub.event_id))
+                await self.driver.unsubscribe_event(sub.event_id)
 
-    async def add_user(self, user_id: int, outbox: Outbox) -> None:
+    async def add_user(self, user_id: int, outbox: Outbox, family: str | None = None,
+                       recheck: RecheckHook | None = None) -> None:
+        """Route the user's personal pushes to ``outbox`` (again: the session's token, and so
+        its login ``family``, may have changed); ``recheck`` runs after a pub/sub gap.
+        Raises: Unavailable."""
         async with self._lock:
+            self.family_of[outbox] = family
+            if recheck is not None:
+                self.rechecks[outbox] = recheck
             boxes = self.by_user.setdefault(user_id, set())
             first = not boxes
             boxes.add(outbox)
             if first:
-                await self.driver.subscribe(user_channel(user_id))
+                await self.driver.subscribe_user(user_id)
 
     async def remove_user(self, user_id: int, outbox: Outbox) -> None:
         async with self._lock:
@@ -165,9 +168,11 @@ class Broadcaster:
             if boxes is None or outbox not in boxes:
                 return
             boxes.discard(outbox)
+            self.family_of.pop(outbox, None)
+            self.rechecks.pop(outbox, None)
             if not boxes:
                 del self.by_user[user_id]
-                await self.driver.unsubscribe(user_channel(user_id))
+                await self.driver.unsubscribe_user(user_id)
 
     def subscriber_count(self, event_id: int) -> int:
         return len(self.by_event.get(event_id, ()))
@@ -178,18 +183,27 @@ class Broadcaster:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def dispatch(self, channel: str, data: bytes | str) -> None:
-        """Route one pub/sub message: decoded once, the same text sent to every session.
+    def dispatch_user(self, user_id: int, data: bytes | str) -> None:
+        """Route one personal push (JSON text) to every local session of ``user_id``; a
+        ``session.revoked`` naming a ``family`` only to the sessions of that family."""
+        text = data.decode() if isinstance(data, bytes) else data
+        boxes = list(self.by_user.get(user_id, ()))
+        if REVOKED in text:
+            msg = orjson.loads(text)
+            family = msg.get("family") if msg.get("type") == REVOKED else None
+            if family:
+                boxes = [b for b in boxes if self.family_of.get(b) == family]
+        for box in boxes:
+            self._put(box, text)
 
-        Event channels carry ``delta`` messages and ``epoch`` notices (a rebuilt view);
-        user channels carry personal pushes.
+    def dispatch_event(self, data: bytes | str) -> None:
+        """Route one message of an event's channel: decoded once, the same text sent to every
+        subscribed session in ``seq`` order.
+
+        ``data`` is a ``delta`` (``{type, event_id, epoch, seq, ts, changes}``) or an ``epoch``
+        notice (``{type: "epoch", event_id, epoch}``: the view was rebuilt, resynchronise).
         """
         text = data.decode() if isinstance(data, bytes) else data
-        if channel.startswith("u:"):
-            user_id = int(channel[2:])
-            for box in list(self.by_user.get(user_id, ())):
-                self._put(box, text)
-            return
         msg = orjson.loads(text)
         event_id = int(msg["event_id"])
         subs = self.by_event.get(event_id)
@@ -212,10 +226,13 @@ class Broadcaster:
                 self._put(sub.outbox, text)
 
     def resync_all(self) -> None:
-        """Every local subscription takes a fresh snapshot (after pub/sub was interrupted)."""
+        """After pub/sub was interrupted: every local subscription takes a fresh snapshot and
+        every user session checks its token again (a revocation may have been missed)."""
         for subs in list(self.by_event.values()):
             for sub in list(subs):
                 self._resync(sub)
+        for recheck in list(self.rechecks.values()):
+            self._spawn(recheck())
 
     def _put(self, box: Outbox, text: str) -> None:
         if box.put(text):
@@ -228,6 +245,9 @@ class Broadcaster:
         sub.buffer.clear()
         result = sub.on_resync(sub)
         if result is not None:
-            task = asyncio.ensure_future(result)
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(result)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 __all__ = [
     "Actor",
+    "Attendee",
     "Booking",
     "BookingStatus",
     "Event",
@@ -219,3 +220,11 @@ class Notification:
     payload: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     read_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """A CONFIRMED booking of an event's guest list with the account that made it."""
+
+    booking: Booking
+    user: User

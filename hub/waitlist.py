@@ -1,11 +1,16 @@
 """The waitlist: join, leave, and promotion the moment seats free up (DESIGN "Waitlist").
 
-Fairness: strict first come, first served. When seats free up, the oldest WAITING entry is
-offered its ``qty`` seats if that many are free, then the next, and so on; when the entry at
-the head does not fit yet, nobody behind it is served — the freed seats stay reserved for the
-waitlist (a pool in the Redis view, shown as ``held``, never sold to the public) and accumulate
-until the head fits. Only when nobody waits any more do pooled seats return to public sale.
-Buyers asked us for "I was here first"; a later, smaller request never overtakes an earlier one.
+Fairness: first come, first served among the entries that fit. When seats free up, the WAITING
+entries are visited oldest first and each one whose ``qty`` fits the free seats (and the
+user's held-seat cap) is offered them; an entry that does not fit is skipped, never blocking
+those behind it, and keeps its place for the next time seats free up (issue 10: one waiter
+must not freeze an event). Seats freed while anyone waits are reserved for the waitlist (a
+pool in the Redis view, shown as ``held``) for at most the event's ``waitlist_offer_seconds``;
+then they return to public sale, so no seat stays out of sale because of the waitlist longer
+than that. Nobody waiting: pooled seats return to sale at once.
+
+``qty`` is at most ``MAX_HELD_SEATS_PER_USER`` (an offer is a hold and counts toward that cap,
+checked in the Redis script that makes it) and at most the event's capacity (422 above either).
 
 An offer is a hold for the waiter, reserved for the event's ``waitlist_offer_seconds``; when it
 lapses, or the waiter declines (releases it or leaves), the seats pass to the next in line.
@@ -19,16 +24,33 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.bookings import BookingService, parse_hold_id, to_ms
-from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
+from hub.errors import EventInactive, HoldLimit, NotEnoughSeats, NotFound, ValidationFailed
+from hub.holds import MAX_SEATS_PER_REQUEST, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
 from hub.ports import Notifier, SeatView, ViewMissing, WaitlistStore
+from hub.ports.runtime import PromotionBooker
 
-__all__ = ["MAX_WAITLIST_QTY", "Offer", "Promoted", "WaitlistService"]
+__all__ = ["MAX_WAITLIST_QTY", "Offer", "Promoted", "WaitlistService", "check_qty"]
 
 log = logging.getLogger(__name__)
-MAX_WAITLIST_QTY = 50
+MAX_WAITLIST_QTY = MAX_SEATS_PER_REQUEST
+
+
+def check_qty(qty: int, max_held: int = MAX_WAITLIST_QTY,
+              capacity: int | None = None) -> None:
+    """Check a waitlist ``qty`` (seats): 1..:data:`MAX_WAITLIST_QTY`, at most ``max_held``
+    (``MAX_HELD_SEATS_PER_USER``: an offer counts toward it) and at most ``capacity`` (the
+    event's seats; None: not checked). Source: issue 10, "Seat hoarding and waitlist abuse".
+
+    Raises: ValidationFailed (field ``qty``).
+    """
+    most = min(MAX_WAITLIST_QTY, max_held)
+    if not 1 <= qty <= most:
+        raise ValidationFailed(fields=[{"field": "qty", "message": f"must be 1..{most}"}])
+    if capacity is not None and qty > capacity:
+        raise ValidationFailed(fields=[{"field": "qty", "message":
+                                        f"more than the event's {capacity} seats"}])
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,31 +77,29 @@ class _Waiter:
 
 
 class WaitlistService:
-    """Carries out waitlist commands and promotions. Pushes go through the :class:`Notifier`
-    after the promotion's transaction commits."""
+    """Waitlist entries and promotions; :class:`hub.bookings.WaitlistHooks` for the booking
+    service, which is built with it (joining and leaving go through
+    :class:`hub.box_office.BoxOffice`, which also promotes). Pushes go through the
+    :class:`Notifier` after the promotion's transaction commits."""
 
-    def __init__(self, store: WaitlistStore, view: SeatView, bookings: BookingService,
-                 notifier: Notifier) -> None:
+    def __init__(self, store: WaitlistStore, view: SeatView, notifier: Notifier,
+                 max_held: int = 10) -> None:
+        """``max_held``: ``MAX_HELD_SEATS_PER_USER``, the per-user, per-event held-seat cap
+        that offers count toward."""
         self.store = store
         self.view = view
-        self.bookings = bookings
         self.notifier = notifier
-        bookings.on_freed = self.promote
-        bookings.on_offer_ended = self.offer_ended
+        self.max_held = max_held
 
-    async def join(self, actor: Actor, event_id: int, qty: int, now: datetime) -> WaitlistEntry:
-        """Join the event's waitlist for ``qty`` seats; if seats are free already the entry is
-        offered them at once.
+    async def enter(self, actor: Actor, event_id: int, qty: int,
+                    now: datetime) -> WaitlistEntry:
+        """Add a WAITING entry for ``qty`` seats (not yet promoted).
 
         Raises: ValidationFailed (qty), NotFound, EventInactive, AlreadyExists.
         """
-        if not 1 <= qty <= MAX_WAITLIST_QTY:
-            raise ValidationFailed(fields=[{"field": "qty",
-                                            "message": f"must be 1..{MAX_WAITLIST_QTY}"}])
-        await self.bookings.snapshot(event_id, now)  # the view exists (and the event)
+        check_qty(qty, self.max_held)
         entry, _ = await self.store.join(event_id, actor.id, qty, now)
-        await self.promote(event_id, [], now)
-        return await self.store.get(entry.id)
+        return entry
 
     async def get(self, actor: Actor, entry_id: int) -> WaitlistEntry:
         """Raises: NotFound, Forbidden."""
@@ -91,22 +111,21 @@ class WaitlistService:
         """The actor's entries, newest first, with live positions."""
         return await self.store.for_user(actor.id)
 
-    async def leave(self, actor: Actor, entry_id: int, now: datetime) -> None:
-        """Leave the waitlist; an open offer is released to the next in line.
+    async def leave(self, actor: Actor, entry_id: int, now: datetime) -> tuple[int, list[int]]:
+        """Leave the waitlist; an open offer's hold is released. Returns ``(event_id,
+        seat_ids freed)``, for the caller to promote the next in line.
 
         Raises: NotFound, Forbidden.
         """
         entry = await self.get(actor, entry_id)
         _, hold_id, _ = await self.store.leave(entry.id, now)
-        if hold_id is not None:
-            event_id, token = parse_hold_id(hold_id)
-            try:
-                freed = await self.view.release(event_id, token, 0, to_ms(now))
-            except NotFound:
-                freed = []
-            await self.promote(event_id, freed, now)
-        else:
-            await self.promote(entry.event_id, [], now)
+        if hold_id is None:
+            return entry.event_id, []
+        event_id, token = parse_hold_id(hold_id)
+        try:
+            return event_id, await self.view.release(event_id, token, 0, to_ms(now))
+        except NotFound:
+            return event_id, []
 
     async def offer_ended(self, hold: Hold, booking_id: int | None, now: datetime) -> None:
         """An offer hold was confirmed (``booking_id``), expired, or released."""
@@ -116,9 +135,10 @@ class WaitlistService:
             entry, note = ended
             await self.notifier.notify(entry.user_id, "notification", note)
 
-    async def promote(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
-        """Offer free seats to waiting entries, oldest first, stopping at the first that does
-        not fit (module docstring).
+    async def promote(self, event_id: int, seat_ids: list[int], now: datetime,
+                      book: PromotionBooker) -> None:
+        """Offer free seats to waiting entries, oldest first, skipping those that do not fit
+        (module docstring); ``auto_promote`` events ``book`` the offer at once.
 
         Runs under the event's promotion lock, so concurrent promotions on several processes
         offer each entry once; the Redis ``offer`` script hands out each seat once.
@@ -133,18 +153,20 @@ class WaitlistService:
                     if free <= 0:
                         break
                     if row.qty > free:
-                        break  # strict FIFO: the head keeps its claim (module docstring)
+                        continue  # does not fit: skipped, keeps its place (module docstring)
                     try:
                         hold = await self.view.offer(event_id, row.user_id,
                                                      secrets.token_urlsafe(12), to_ms(now),
-                                                     offer_seconds * 1000, row.qty, row.id)
-                    except (NotEnoughSeats, EventInactive):
+                                                     ms(offer_seconds), row.qty, row.id,
+                                                     self.max_held)
+                    except (NotEnoughSeats, HoldLimit):
+                        continue  # over the user's cap, or seats went meanwhile: skipped
+                    except EventInactive:
                         break
                     free -= row.qty
                     if auto_promote:
-                        booking = await self.bookings.confirm(
-                            _Waiter(row.user_id, Role.USER), hold.hold_id, now,
-                            for_promotion=True)
+                        booking = await book(_Waiter(row.user_id, Role.USER), hold.hold_id,
+                                             now)
                         await p.accepted(row, booking.id, now)
                         await p.notify(row, "waitlist.promoted",
                                        {"entry_id": row.id, "event_id": event_id,
@@ -160,7 +182,7 @@ class WaitlistService:
                         pushes.append((row.user_id, "waitlist.offered",
                                        Offer(row.id, event_id, hold)))
                 remaining = await p.count_waiting()
-                await self.view.set_waiting(event_id, remaining, to_ms(now))
+                await self.view.set_waiting(event_id, remaining, to_ms(now), ms(offer_seconds))
                 notices = list(p.notices)
         except ViewMissing:
             return  # the view is being rebuilt; its builder promotes afterwards

@@ -22,7 +22,7 @@ export RATE_LIMIT_ENABLED=false
 # Cheap password hashing and quiet hubs: CI measures bookings, not bcrypt or access logs.
 export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
 export LOG_LEVEL="${LOG_LEVEL:-warning}"
-export JWT_SECRET="${JWT_SECRET:-ci-flash-sale-$(date +%s)-$RANDOM$RANDOM}"  # shared by both hubs
+export JWT_SECRET="${JWT_SECRET:-ci-flash-sale-$(od -An -N24 -tx1 /dev/urandom | tr -d " \n")}"  # shared by both hubs; 32+ bytes
 export LT_OUT_DIR="${LT_OUT_DIR:-$(mktemp -d /tmp/evently-flash.XXXXXX)}"
 export LT_USERS="${LT_USERS:-80}"
 export LT_RAMP_SECONDS="${LT_RAMP_SECONDS:-3}"

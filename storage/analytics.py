@@ -15,17 +15,17 @@ from redis.exceptions import RedisError
 from sqlalchemy import case, cast, func, literal_column, select
 from sqlalchemy.types import Date
 
-from hub.analytics import AnalyticsFacts, EventSales
 from hub.errors import Unavailable
 from hub.model import EventStatus
+from hub.ports import AnalyticsFacts, EventSales
 from storage.db import Database
+from storage.keys import REPORT_NAMES, event_key, event_meta, report_key
 from storage.models import BookingRow, EventRow, WaitlistRow
-from storage.seatview import meta_key
-from storage.store import booked_q, capacity_q
+from storage.rows import booked_q, capacity_q
 
 __all__ = ["REPORT_KEYS", "PgAnalyticsSource", "RedisReportCache", "invalidate"]
 
-REPORT_KEYS = ("analytics:summary", "analytics:homepage")
+REPORT_KEYS = tuple(report_key(n) for n in REPORT_NAMES)
 
 
 async def invalidate(redis: aioredis.Redis) -> None:
@@ -37,14 +37,14 @@ async def invalidate(redis: aioredis.Redis) -> None:
 
 
 class RedisReportCache:
-    """:class:`hub.analytics.ReportCache` in Redis (JSON, RFC 3339 times)."""
+    """:class:`hub.ports.ReportCache` in Redis (JSON, RFC 3339 times)."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
 
     async def get(self, name: str) -> dict[str, Any] | None:
         try:
-            raw = await self.client.get(f"analytics:{name}")
+            raw = await self.client.get(report_key(name))
         except RedisError as exc:
             raise Unavailable("Redis failed.") from exc
         if raw is None:
@@ -54,7 +54,7 @@ class RedisReportCache:
 
     async def put(self, name: str, report: dict[str, Any], ttl_seconds: int) -> None:
         try:
-            await self.client.set(f"analytics:{name}", orjson.dumps(report), ex=ttl_seconds)
+            await self.client.set(report_key(name), orjson.dumps(report), ex=ttl_seconds)
         except RedisError as exc:
             raise Unavailable("Redis failed.") from exc
 
@@ -68,7 +68,7 @@ def _utc_day(column: Any) -> Any:
 
 
 class PgAnalyticsSource:
-    """:class:`hub.analytics.AnalyticsSource`: counts from PostgreSQL, live holds from Redis
+    """:class:`hub.ports.AnalyticsSource`: counts from PostgreSQL, live holds from Redis
     (``held`` seats and the ``exp`` index of each loaded view)."""
 
     def __init__(self, db: Database, client: aioredis.Redis) -> None:
@@ -115,8 +115,8 @@ class PgAnalyticsSource:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for i in event_ids:
-                    pipe.hget(meta_key(i), "held")
-                    pipe.zcard(meta_key(i)[:-len("meta")] + "exp")
+                    pipe.hget(event_meta(i), "held")
+                    pipe.zcard(event_key(i, "exp"))
                 replies = await pipe.execute()
         except RedisError as exc:
             raise Unavailable("Redis failed.") from exc

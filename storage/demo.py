@@ -17,12 +17,14 @@ from sqlalchemy import select
 
 from hub.model import Role
 from hub.ports import ConfirmCommand, NewEvent
-from hub.seatmap import Section, seats_for_capacity, seats_for_map
+from hub.seatmap import SeatSpec, Section, seats_for_capacity, seats_for_map
+from storage.bookings import PgBookings
 from storage.db import Database
+from storage.events import PgEvents
 from storage.migrate import upgrade
 from storage.models import EventRow, WaitlistRow
 from storage.settings import Settings
-from storage.store import PgStore
+from storage.users import PgUsers
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
 
@@ -39,7 +41,7 @@ async def load_demo(settings: Settings) -> str:
     assert settings.database_url
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url, 2)
-    store = PgStore(db)
+    users_store, events_store, bookings_store = PgUsers(db), PgEvents(db), PgBookings(db)
     now = datetime.now(UTC)
     try:
         async with db.transaction() as s:
@@ -51,12 +53,12 @@ async def load_demo(settings: Settings) -> str:
         for name, role in [("admin", Role.ADMIN), ("organizer", Role.ORGANIZER),
                            ("alice", Role.USER), ("bob", Role.USER), ("carol", Role.USER),
                            ("dave", Role.USER)]:
-            users[name] = await store.upsert_user(name.title(), f"{name}@demo.evently", hashed,
-                                                  role, now)
+            users[name] = await users_store.upsert_user(
+                name.title(), f"{name}@demo.evently", hashed, role, now)
         org = users["organizer"].id
         day = (now + timedelta(days=7)).replace(hour=19, minute=30, second=0, microsecond=0)
 
-        def new(name: str, venue: str, start: datetime, seats: list[object],
+        def new(name: str, venue: str, start: datetime, seats: list[SeatSpec],
                 hours: int = 3) -> NewEvent:
             return NewEvent(name=name, venue=venue, start_time=start,
                             end_time=start + timedelta(hours=hours),
@@ -67,30 +69,30 @@ async def load_demo(settings: Settings) -> str:
         theatre = [Section("Stalls", 20, 50), Section("Circle", 12, 50),
                    Section("Balcony", 10, 40)]
         events = [
-            await store.create_event(new(THEATRE, "The Grand Theatre", day,
+            await events_store.create_event(new(THEATRE, "The Grand Theatre", day,
                                          list(seats_for_map(theatre)))),
-            await store.create_event(new("The Grand Theatre: Macbeth", "The Grand Theatre",
+            await events_store.create_event(new("The Grand Theatre: Macbeth", "The Grand Theatre",
                                          day + timedelta(days=1), list(seats_for_map(theatre)))),
-            await store.create_event(new("Blue Note Jazz Night", "Blue Note",
+            await events_store.create_event(new("Blue Note Jazz Night", "Blue Note",
                                          day + timedelta(days=2),
                                          list(seats_for_capacity(120)))),
-            await store.create_event(new("Sourdough Workshop", "Community Kitchen",
+            await events_store.create_event(new("Sourdough Workshop", "Community Kitchen",
                                          day + timedelta(days=3, hours=-8),
                                          list(seats_for_capacity(30)), hours=4)),
         ]
-        comedy = await store.create_event(new("Comedy Cellar: Late Show", "Comedy Cellar",
+        comedy = await events_store.create_event(new("Comedy Cellar: Late Show", "Comedy Cellar",
                                               day + timedelta(days=1, hours=3),
                                               list(seats_for_capacity(60)), hours=2))
-        seats = await store.list_seats(comedy.id)
+        seats = await events_store.list_seats(comedy.id)
         buyers = [users["alice"], users["bob"], users["carol"]]
         for i in range(0, 58, 2):
-            await store.confirm(ConfirmCommand(
+            await bookings_store.confirm(ConfirmCommand(
                 event_id=comedy.id, user_id=buyers[(i // 2) % 3].id,
                 hold_id=f"demo.{secrets.token_urlsafe(6)}",
                 seat_ids=[seats[i].id, seats[i + 1].id], fence=0, now=now))
-        theatre_seats = await store.list_seats(events[0].id)
+        theatre_seats = await events_store.list_seats(events[0].id)
         for i in range(0, 300, 4):  # a scattering of sales in the stalls
-            await store.confirm(ConfirmCommand(
+            await bookings_store.confirm(ConfirmCommand(
                 event_id=events[0].id, user_id=buyers[i % 3].id,
                 hold_id=f"demo.{secrets.token_urlsafe(6)}",
                 seat_ids=[theatre_seats[i].id, theatre_seats[i + 1].id], fence=0, now=now))

@@ -1,6 +1,4 @@
-"""Event listing and administration in PostgreSQL (:class:`hub.events.EventCatalog`), and the
-seat-view operations it needs beyond :class:`storage.seatview.RedisSeatView`
-(:class:`hub.events.LiveSeats`).
+"""Events and their seats in PostgreSQL: :class:`hub.ports.EventStore`.
 
 Every statement that changes an event's seats runs in one transaction that first locks the
 event row (``SELECT … FOR UPDATE``), so two capacity changes of one event never interleave.
@@ -11,41 +9,104 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import CapacityBelowSold, EventHasBookings, NotFound, Unavailable
-from hub.events import Attendee, EventQuery, SeatPlan
-from hub.model import Booking, Event, Seat
-from hub.ports import EventCounts, Snapshot
+from hub.errors import CapacityBelowSold, EventHasBookings, NotFound
+from hub.model import Event, Seat
+from hub.ports import EventQuery, NewEvent, SeatPlan, ViewSource
 from hub.seatmap import SeatSpec
-from storage.accounts import like_pattern
-from storage.models import BookingRow, BookingSeatRow, EventRow, SeatRow, UserRow, WaitlistRow
-from storage.seatview import RedisSeatView, meta_key
-from storage.store import (
-    PgStore,
+from storage.db import Database
+from storage.models import BookingRow, BookingSeatRow, EventRow, SeatRow, WaitlistRow
+from storage.rows import (
+    SEAT_COLUMNS,
     booked_q,
     capacity_q,
     event_from_row,
-    user_from_row,
+    insert_seats,
+    like_pattern,
+    seat_from_row,
     waitlisted_q,
 )
 
-__all__ = ["EventSeats", "PgEventCatalog"]
-
-_SEAT_COLUMNS = (SeatRow.id, SeatRow.label, SeatRow.section, SeatRow.row, SeatRow.number,
-                 SeatRow.rank)
+__all__ = ["PgEvents"]
 
 
-def _seat(r: Any) -> Seat:
-    return Seat(r.id, r.label, r.section, r.row, r.number, r.rank)
+class PgEvents:
+    """:class:`hub.ports.EventStore` on a real PostgreSQL; one transaction per method."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-class PgEventCatalog(PgStore):
-    """:class:`hub.events.EventCatalog` on PostgreSQL (a :class:`PgStore` with more queries)."""
+    async def create_event(self, new: NewEvent) -> Event:
+        """Insert an active event and its seats; the event with ``capacity`` = seats."""
+        async with self.db.transaction() as s:
+            row = EventRow(name=new.name, venue=new.venue, start_time=new.start_time,
+                           end_time=new.end_time, status="active",
+                           hold_ttl_seconds=new.hold_ttl_seconds,
+                           waitlist_offer_seconds=new.waitlist_offer_seconds,
+                           auto_promote=new.auto_promote, organizer_id=new.organizer_id,
+                           created_at=new.now, updated_at=new.now)
+            s.add(row)
+            await s.flush()
+            await insert_seats(s, row.id, new.seats)
+            return event_from_row(row, capacity=len(new.seats))
+
+    async def get_event(self, event_id: int) -> Event:
+        """The event with exact ``capacity``, ``booked_count`` and ``waitlisted_count``.
+
+        Raises: NotFound.
+        """
+        async with self.db.transaction() as s:
+            res = (await s.execute(
+                select(EventRow, capacity_q(), booked_q(), waitlisted_q())
+                .where(EventRow.id == event_id))).first()
+            if res is None:
+                raise NotFound("No such event.")
+            return event_from_row(res[0], int(res[1]), int(res[2]), int(res[3]))
+
+    async def list_seats(self, event_id: int) -> list[Seat]:
+        """The event's seats, best ``rank`` first (none for an unknown event)."""
+        async with self.db.transaction() as s:
+            rows = (await s.execute(
+                select(*SEAT_COLUMNS).where(SeatRow.event_id == event_id)
+                .order_by(SeatRow.rank))).all()
+            return [seat_from_row(r) for r in rows]
+
+    async def view_source(self, event_id: int) -> ViewSource:
+        """Seats, sold seats and a fresh epoch (``events.view_epoch`` + 1) to build a view.
+
+        Raises: NotFound.
+        """
+        async with self.db.transaction() as s:
+            ev = (await s.execute(
+                update(EventRow).where(EventRow.id == event_id)
+                .values(view_epoch=EventRow.view_epoch + 1)
+                .returning(EventRow.view_epoch, EventRow.status,
+                           EventRow.hold_ttl_seconds))).first()
+            if ev is None:
+                raise NotFound("No such event.")
+            seats = (await s.execute(
+                select(*SEAT_COLUMNS).where(SeatRow.event_id == event_id))).all()
+            sold = await self._sold(s, event_id)
+        return ViewSource(
+            event_id=event_id, epoch=int(ev.view_epoch), active=ev.status == "active",
+            hold_ttl_ms=int(ev.hold_ttl_seconds) * 1000,
+            seats=[seat_from_row(r) for r in seats],
+            sold_ids=sold,
+        )
+
+    @staticmethod
+    async def _sold(s: AsyncSession, event_id: int) -> list[int]:
+        return list((await s.scalars(
+            select(BookingSeatRow.seat_id).where(BookingSeatRow.event_id == event_id,
+                                                 BookingSeatRow.active))).all())
+
+    async def sold_seat_ids(self, event_id: int) -> list[int]:
+        """Seat ids of the event's CONFIRMED bookings."""
+        async with self.db.transaction() as s:
+            return await self._sold(s, event_id)
 
     async def list_events(self, query: EventQuery, now: datetime) -> tuple[list[Event], int]:
         """A page of events with exact capacity/booked/waitlisted counts, and the total."""
@@ -97,18 +158,18 @@ class PgEventCatalog(PgStore):
         """
         async with self.db.transaction() as s:
             await self._lock(s, event_id)
-            existing = [_seat(r) for r in (await s.execute(
-                select(*_SEAT_COLUMNS).where(SeatRow.event_id == event_id)
+            existing = [seat_from_row(r) for r in (await s.execute(
+                select(*SEAT_COLUMNS).where(SeatRow.event_id == event_id)
                 .order_by(SeatRow.rank))).all()]
             specs = plan(existing)
             if not specs:
                 return []
-            await self._insert_seats(s, event_id, specs)
+            await insert_seats(s, event_id, specs)
             labels = [p.label for p in specs]
-            rows = (await s.execute(select(*_SEAT_COLUMNS).where(
+            rows = (await s.execute(select(*SEAT_COLUMNS).where(
                 SeatRow.event_id == event_id, SeatRow.label.in_(labels))
                 .order_by(SeatRow.rank))).all()
-            return [_seat(r) for r in rows]
+            return [seat_from_row(r) for r in rows]
 
     async def remove_seats(self, event_id: int, capacity: int) -> list[int]:
         """Delete the worst seats that were never booked until ``capacity`` remain.
@@ -153,7 +214,7 @@ class PgEventCatalog(PgStore):
             if await s.scalar(select(exists().where(BookingRow.event_id == event_id))):
                 raise EventHasBookings("Seats can be regenerated only before anything is sold.")
             await s.execute(delete(SeatRow).where(SeatRow.event_id == event_id))
-            await self._insert_seats(s, event_id, specs)
+            await insert_seats(s, event_id, specs)
 
     async def delete_event(self, event_id: int) -> None:
         """Delete the event, its seats, waitlist and cancelled bookings.
@@ -168,72 +229,3 @@ class PgEventCatalog(PgStore):
             await s.execute(delete(WaitlistRow).where(WaitlistRow.event_id == event_id))
             await s.execute(delete(BookingRow).where(BookingRow.event_id == event_id))
             await s.execute(delete(EventRow).where(EventRow.id == event_id))
-
-    async def attendees(self, event_id: int, offset: int,
-                        limit: int) -> tuple[list[Attendee], int]:
-        """CONFIRMED bookings of the event, oldest first, with their accounts."""
-        conds = (BookingRow.event_id == event_id, BookingRow.status == "CONFIRMED")
-        async with self.db.transaction() as s:
-            total = await s.scalar(select(func.count()).select_from(BookingRow).where(*conds))
-            pairs = (await s.execute(
-                select(BookingRow, UserRow).join(UserRow, UserRow.id == BookingRow.user_id)
-                .where(*conds).order_by(BookingRow.created_at, BookingRow.id)
-                .offset(offset).limit(limit))).all()
-            bookings = await self._bookings(s, [p[0] for p in pairs])
-        return ([Attendee(b, user_from_row(p[1])) for b, p in zip(bookings, pairs, strict=True)],
-                int(total or 0))
-
-    async def list_bookings(self, event_id: int | None, status: str | None, offset: int,
-                            limit: int) -> tuple[list[Booking], int]:
-        """Bookings newest first, optionally of one event and/or status, and the total."""
-        conds: list[Any] = []
-        if event_id is not None:
-            conds.append(BookingRow.event_id == event_id)
-        if status is not None:
-            conds.append(BookingRow.status == status)
-        async with self.db.transaction() as s:
-            total = await s.scalar(select(func.count()).select_from(BookingRow).where(*conds))
-            rows = list((await s.scalars(
-                select(BookingRow).where(*conds)
-                .order_by(BookingRow.created_at.desc(), BookingRow.id.desc())
-                .offset(offset).limit(limit))).all())
-            return await self._bookings(s, rows), int(total or 0)
-
-
-_SET_TTL = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'ttl', ARGV[1]) end
-return 1
-"""
-
-
-class EventSeats:
-    """:class:`hub.events.LiveSeats`: the process's :class:`RedisSeatView` plus
-    :meth:`set_hold_ttl`. Redis failures become ``Unavailable``."""
-
-    def __init__(self, view: RedisSeatView, client: aioredis.Redis) -> None:
-        self.view = view
-        self._set_ttl = client.register_script(_SET_TTL)
-
-    async def counts(self, event_id: int) -> EventCounts | None:
-        return await self.view.counts(event_id)
-
-    async def snapshot(self, event_id: int) -> Snapshot:
-        return await self.view.snapshot(event_id)
-
-    async def add_seats(self, event_id: int, seats: list[Seat], now_ms: int) -> int:
-        return await self.view.add_seats(event_id, seats, now_ms)
-
-    async def set_active(self, event_id: int, active: bool, now_ms: int) -> None:
-        await self.view.set_active(event_id, active, now_ms)
-
-    async def drop(self, event_id: int) -> None:
-        await self.view.drop(event_id)
-
-    async def set_hold_ttl(self, event_id: int, ttl_ms: int) -> None:
-        """New holds of a loaded view last ``ttl_ms``; an absent view is built with the
-        event's TTL from PostgreSQL anyway. Atomic, so it never creates a partial view."""
-        try:
-            await self._set_ttl(keys=[meta_key(event_id)], args=[ttl_ms])
-        except RedisError as exc:
-            raise Unavailable("Redis failed.") from exc
-

@@ -3,7 +3,8 @@
 Per event: ``sold``/``held`` from the view's meta, ``available`` from its index, ``waitlisted``
 from meta ``wl``, holds and bookings per minute from the per-minute buckets (``m:<minute>``).
 Subscribers and connections are summed over every hub process: each process writes its own
-local counts to ``hub:proc:<id>`` (expiring after 5 s, so a dead process drops out).
+local counts to ``hub:proc:<host>:<pid>`` (expiring after 5 s, so a dead process drops out).
+Every key is built in :mod:`storage.keys`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from storage.seatview import LIVE_EVENTS, meta_key
+from storage.keys import LIVE_EVENTS, PROC_PATTERN, event_key, event_meta, event_minute, proc_key
 
 __all__ = ["LiveStats", "per_minute"]
 
@@ -36,7 +37,7 @@ def _i(v: Any) -> int:
 class LiveStats:
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
-        self.proc_key = f"hub:proc:{socket.gethostname()}:{os.getpid()}"
+        self.proc_key = proc_key(socket.gethostname(), os.getpid())
 
     async def publish_local(self, subscribers: dict[int, int], connections: int) -> None:
         """Write this process's local subscriber counts per event and its connections."""
@@ -55,7 +56,7 @@ class LiveStats:
         events = sorted(int(e) for e in await self.r.smembers(LIVE_EVENTS))
         subscribers: dict[int, int] = {}
         connections = 0
-        async for key in self.r.scan_iter(match="hub:proc:*", count=100):
+        async for key in self.r.scan_iter(match=PROC_PATTERN, count=100):
             for k, v in (await self.r.hgetall(key)).items():
                 name = k.decode() if isinstance(k, bytes) else k
                 if name == "_connections":
@@ -64,10 +65,10 @@ class LiveStats:
                     subscribers[int(name)] = subscribers.get(int(name), 0) + int(v)
         async with self.r.pipeline(transaction=False) as pipe:
             for e in events:
-                pipe.hmget(meta_key(e), "sold", "held", "wl")
-                pipe.zcard(f"ev:{{e:{e}}}:avail")
-                pipe.hmget(f"ev:{{e:{e}}}:m:{minute}", "holds", "bookings")
-                pipe.hmget(f"ev:{{e:{e}}}:m:{minute - 1}", "holds", "bookings")
+                pipe.hmget(event_meta(e), "sold", "held", "wl")
+                pipe.zcard(event_key(e, "avail"))
+                pipe.hmget(event_minute(e, minute), "holds", "bookings")
+                pipe.hmget(event_minute(e, minute - 1), "holds", "bookings")
             raw = await pipe.execute()
         out = []
         for i, e in enumerate(events):

@@ -1,5 +1,7 @@
 """The Redis pub/sub driver of one hub process: one connection, subscriptions on demand,
-every message handed to :meth:`hub.fanout.Broadcaster.dispatch` (DESIGN "Fan-out").
+every message handed to :meth:`hub.fanout.Broadcaster.dispatch_event` or
+:meth:`~hub.fanout.Broadcaster.dispatch_user` (DESIGN "Fan-out"). Channel names come from
+:mod:`storage.keys`.
 
 :meth:`RedisChannels.subscribe` returns only once Redis has confirmed the subscription, so a
 session that reads its snapshot afterwards cannot miss a delta published in between.
@@ -17,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hub.errors import Unavailable
+from storage.keys import HELLO_CHANNEL, event_channel, user_channel, user_id_of_channel
 
 __all__ = ["RedisChannels", "publish"]
 
@@ -32,19 +35,22 @@ async def publish(client: aioredis.Redis, channel: str, message: dict[str, Any])
 
 
 class RedisChannels:
-    """:class:`hub.fanout.ChannelDriver` on one Redis pub/sub connection.
+    """:class:`hub.ports.ChannelDriver` on one Redis pub/sub connection.
 
     Args:
         client: the process's Redis client (a dedicated connection is taken from it).
-        on_message: ``(channel, data)`` for every published message.
+        on_event: ``(data)`` for every message on an event channel (JSON bytes).
+        on_user: ``(user_id, data)`` for every message on a user's channel.
         on_reconnect: called after the connection was lost and re-established (every
             subscriber should then resynchronise: messages may have been missed).
     """
 
-    def __init__(self, client: aioredis.Redis, on_message: Callable[[str, bytes], None],
+    def __init__(self, client: aioredis.Redis, on_event: Callable[[bytes], None],
+                 on_user: Callable[[int, bytes], None],
                  on_reconnect: Callable[[], None] | None = None) -> None:
         self.client = client
-        self.on_message = on_message
+        self.on_event = on_event
+        self.on_user = on_user
         self.on_reconnect = on_reconnect
         self.pubsub = client.pubsub(ignore_subscribe_messages=False)
         self.channels: set[str] = set()
@@ -54,7 +60,7 @@ class RedisChannels:
 
     async def start(self) -> None:
         # A connection is needed before listening; a keep-alive channel gives one.
-        await self.pubsub.subscribe("evently:hello")
+        await self.pubsub.subscribe(HELLO_CHANNEL)
         self._task = asyncio.create_task(self._reader(), name="evently-pubsub")
 
     async def stop(self) -> None:
@@ -68,6 +74,20 @@ class RedisChannels:
             await self.pubsub.aclose()
         except Exception:
             pass
+
+    async def subscribe_event(self, event_id: int) -> None:
+        """Subscribe to the event's channel (confirmed). Raises: Unavailable."""
+        await self.subscribe(event_channel(event_id))
+
+    async def unsubscribe_event(self, event_id: int) -> None:
+        await self.unsubscribe(event_channel(event_id))
+
+    async def subscribe_user(self, user_id: int) -> None:
+        """Subscribe to the user's channel (confirmed). Raises: Unavailable."""
+        await self.subscribe(user_channel(user_id))
+
+    async def unsubscribe_user(self, user_id: int) -> None:
+        await self.unsubscribe(user_channel(user_id))
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe and wait (≤ 5 s) for Redis's confirmation. Raises: Unavailable."""
@@ -111,7 +131,11 @@ class RedisChannels:
             channel = channel.decode() if isinstance(channel, bytes) else channel
             if kind == "message":
                 try:
-                    self.on_message(channel, msg["data"])
+                    user_id = user_id_of_channel(channel)
+                    if user_id is not None:
+                        self.on_user(user_id, msg["data"])
+                    else:
+                        self.on_event(msg["data"])
                 except Exception:
                     log.exception("dispatch of a message on %s failed", channel)
             elif kind == "subscribe":
@@ -126,7 +150,7 @@ class RedisChannels:
             try:
                 await self.pubsub.aclose()
                 self.pubsub = self.client.pubsub(ignore_subscribe_messages=False)
-                await self.pubsub.subscribe("evently:hello", *sorted(self.channels))
+                await self.pubsub.subscribe(HELLO_CHANNEL, *sorted(self.channels))
                 break
             except (RedisError, OSError):
                 delay = min(delay * 2, 2.0)

@@ -1,22 +1,7 @@
 """The Redis seat view: holds as TTL leases, per-event seat status, ``seq``/``epoch``, capped
 history and pub/sub publishing, all changed by Lua scripts in ``storage/lua/``.
 
-Key layout (every key of event 42 carries the hash tag ``{e:42}``, DESIGN invariant 7):
-
-==============================  =========  ==================================================
-``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap
-``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>`` | ``r``
-``ev:{e:42}:avail``             zset       available seat ids scored by rank (best first)
-``ev:{e:42}:rank`` / ``label``  hash       seat_id → rank / label
-``ev:{e:42}:exp``               zset       hold token → lease end (epoch ms): the expiry index
-``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
-``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
-``ev:{e:42}:pool``              set        freed seats kept for the waitlist (view ``r``)
-``ev:{e:42}:hist``              stream     the last ~2,000 deltas, id ``<seq>-0``
-``ev:{e:42}:m:<minute>``        hash       holds / bookings / expiries counted per minute
-``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages
-``events:live``                 set        events with a view, for the expiry sweepers
-==============================  =========  ==================================================
+The key layout is drawn in :mod:`storage.keys`; every key used here is built there.
 """
 
 from __future__ import annotations
@@ -41,21 +26,18 @@ from hub.errors import (
 )
 from hub.model import Hold, HoldStatus, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
+from storage.keys import EVENT_VIEW_PARTS, LIVE_EVENTS, event_key, event_meta, event_minute
 
-__all__ = ["LIVE_EVENTS", "RedisSeatView", "meta_key", "script_source"]
+__all__ = ["RedisSeatView", "script_source"]
 
 LUA_DIR = Path(__file__).parent / "lua"
-LIVE_EVENTS = "events:live"
 SWEEP_BATCH = 500
+# Sets the ttl of a loaded view only: an absent view must stay absent (never a partial view).
+_SET_TTL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'ttl', ARGV[1]) end
+return 1
+"""
 T = TypeVar("T")
-
-
-def meta_key(event_id: int) -> str:
-    return f"ev:{{e:{event_id}}}:meta"
-
-
-def _key(event_id: int, name: str) -> str:
-    return f"ev:{{e:{event_id}}}:{name}"
 
 
 @cache
@@ -94,10 +76,11 @@ class RedisSeatView:
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script(script_source(name)) for name in self.SCRIPTS
         }
+        self._set_ttl = client.register_script(_SET_TTL)
 
     async def _run(self, name: str, event_id: int, args: list[Any]) -> list[Any]:
         try:
-            reply = await self._scripts[name](keys=[meta_key(event_id)], args=args)
+            reply = await self._scripts[name](keys=[event_meta(event_id)], args=args)
         except RedisError as exc:
             raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
         if isinstance(reply, list) and reply and _s(reply[0]) == "ERR":
@@ -157,6 +140,8 @@ class RedisSeatView:
     # -- holds -------------------------------------------------------------------------------
 
     async def hold(self, req: HoldRequest) -> Hold:
+        """``hold.lua``; ``req.ttl_ms`` 0 means the event's TTL (meta ``ttl``, from
+        ``hold_ttl_seconds``), resolved inside the script so a TTL change applies at once."""
         args = [req.event_id, req.user_id, req.token, req.now_ms, req.ttl_ms, req.max_held,
                 req.qty, req.lifetime_ms, req.reserved_for, *req.seat_ids]
         return self._hold(req.event_id, await self._run("hold", req.event_id, args))
@@ -170,7 +155,7 @@ class RedisSeatView:
         that ended within the last hour without a booking, or ``(None, None)``.
         Raises: Unavailable."""
         try:
-            reply = list(await self._scripts["get_hold"](keys=[meta_key(event_id)],
+            reply = list(await self._scripts["get_hold"](keys=[event_meta(event_id)],
                                                          args=[token]))
         except RedisError as exc:
             raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
@@ -183,6 +168,7 @@ class RedisSeatView:
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
+        """``extend.lua``; ``ttl_ms`` 0 means the event's TTL (meta ``ttl``)."""
         reply = await self._run("extend", event_id, [token, user_id, now_ms, ttl_ms, lifetime_ms])
         return self._hold(event_id, reply)
 
@@ -222,17 +208,20 @@ class RedisSeatView:
         return _s(reply[0]) == "OK"
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for a waitlist entry's user (pool first, then the best
-        available). Raises: NotEnoughSeats, EventInactive, ViewMissing."""
+        available), counted toward ``max_held`` in the same script.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive, ViewMissing."""
         reply = await self._run("offer", event_id, [event_id, user_id, token, now_ms, ttl_ms,
-                                                    qty, entry_id])
+                                                    qty, entry_id, max_held])
         return self._hold(event_id, reply)
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record the number of waiting entries; pooled seats go public. Returns how many."""
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record the number of waiting entries and how long a freed seat is kept for them
+        (``reserve_ms``); with none waiting, pooled seats go public. Returns how many did."""
         try:
-            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting])
+            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting, reserve_ms])
         except ViewMissing:
             return 0
         return int(_s(reply[1]))
@@ -240,9 +229,9 @@ class RedisSeatView:
     async def free_count(self, event_id: int) -> int:
         """Seats a waitlist offer could take now: pooled + available."""
         pooled, avail, exists = await self._read(
-            ("scard", (_key(event_id, "pool"),), {}),
-            ("zcard", (_key(event_id, "avail"),), {}),
-            ("exists", (meta_key(event_id),), {}))
+            ("scard", (event_key(event_id, "pool"),), {}),
+            ("zcard", (event_key(event_id, "avail"),), {}),
+            ("exists", (event_meta(event_id),), {}))
         if not exists:
             raise ViewMissing(event_id)
         return int(pooled) + int(avail)
@@ -280,8 +269,8 @@ class RedisSeatView:
 
     async def snapshot(self, event_id: int) -> Snapshot:
         (epoch, seq), view = await self._read(
-            ("hmget", (meta_key(event_id), "epoch", "seq"), {}),
-            ("hgetall", (_key(event_id, "view"),), {}))
+            ("hmget", (event_meta(event_id), "epoch", "seq"), {}),
+            ("hgetall", (event_key(event_id, "view"),), {}))
         if epoch is None:
             raise ViewMissing(event_id)
         available, held, sold = [], [], []
@@ -305,9 +294,9 @@ class RedisSeatView:
         the current ``seq``; None when history no longer covers them (another epoch, trimmed,
         or ``after_seq`` from the future)."""
         (cur_epoch, cur_seq), first, entries = await self._read(
-            ("hmget", (meta_key(event_id), "epoch", "seq"), {}),
-            ("xrange", (_key(event_id, "hist"), "-", "+"), {"count": 1}),
-            ("xrange", (_key(event_id, "hist"), f"{after_seq + 1}-0", "+"), {}))
+            ("hmget", (event_meta(event_id), "epoch", "seq"), {}),
+            ("xrange", (event_key(event_id, "hist"), "-", "+"), {"count": 1}),
+            ("xrange", (event_key(event_id, "hist"), f"{after_seq + 1}-0", "+"), {}))
         if cur_epoch is None:
             raise ViewMissing(event_id)
         if int(cur_epoch) != epoch or after_seq > int(cur_seq) or after_seq < 0:
@@ -322,33 +311,40 @@ class RedisSeatView:
 
     async def counts(self, event_id: int) -> EventCounts | None:
         (held, sold), avail = await self._read(
-            ("hmget", (meta_key(event_id), "held", "sold"), {}),
-            ("zcard", (_key(event_id, "avail"),), {}))
+            ("hmget", (event_meta(event_id), "held", "sold"), {}),
+            ("zcard", (event_key(event_id, "avail"),), {}))
         if held is None:
             return None
         return EventCounts(available=int(avail), held=int(held), sold=int(sold))
 
     async def set_active(self, event_id: int, active: bool, now_ms: int) -> None:
         async def write() -> None:
-            if await self.r.exists(meta_key(event_id)):
-                await self.r.hset(meta_key(event_id), "active", 1 if active else 0)
+            if await self.r.exists(event_meta(event_id)):
+                await self.r.hset(event_meta(event_id), "active", 1 if active else 0)
 
         await self._call(write)
 
     async def drop(self, event_id: int) -> None:
         """Forget an event's view (deleted event); it is rebuilt if the event is used again."""
         async def write() -> None:
-            names = ["meta", "view", "avail", "rank", "label", "exp", "uheld", "hist", "pool"]
-            await self.r.delete(*(_key(event_id, n) for n in names))
+            await self.r.delete(*(event_key(event_id, n) for n in EVENT_VIEW_PARTS))
             await self.r.srem(LIVE_EVENTS, event_id)
 
         await self._call(write)
 
+    async def set_hold_ttl(self, event_id: int, ttl_ms: int) -> None:
+        """New holds of a loaded view last ``ttl_ms``; an absent view is built with the
+        event's TTL from PostgreSQL anyway. Atomic. Raises: Unavailable."""
+        try:
+            await self._set_ttl(keys=[event_meta(event_id)], args=[ttl_ms])
+        except RedisError as exc:
+            raise Unavailable("Redis failed.") from exc
+
     async def exists(self, event_id: int) -> bool:
-        return bool(await self._call(lambda: self.r.exists(meta_key(event_id))))
+        return bool(await self._call(lambda: self.r.exists(event_meta(event_id))))
 
     async def minute_stats(self, event_id: int, minute: int) -> dict[str, int]:
-        raw = await self._call(lambda: self.r.hgetall(_key(event_id, f"m:{minute}")))
+        raw = await self._call(lambda: self.r.hgetall(event_minute(event_id, minute)))
         return {_s(k): int(v) for k, v in raw.items()}
 
 

@@ -6,12 +6,26 @@ reads the environment elsewhere.
 
 from __future__ import annotations
 
+import os
+import secrets as _secrets
+import time
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["MIN_SECRET_BYTES", "Settings"]
+
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash output
+
+
+def _check_secret(v: str | None) -> str | None:
+    """``v`` (None when empty). Raises: ValueError, under :data:`MIN_SECRET_BYTES` bytes."""
+    if v and len(v.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes "
+                         f"(got {len(v.encode())}); generate one with "
+                         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    return v or None
 
 
 class Settings(BaseSettings):
@@ -42,8 +56,15 @@ class Settings(BaseSettings):
     rate_limit_signup_ip: str = "20/minute"
     rate_limit_holds: str = "120/minute"  # per user: POST /events/{id}/holds, WS hold
     rate_limit_bookings: str = "30/minute"  # per user: /book, /holds/{id}/confirm, WS confirm
+    rate_limit_hold_changes: str = "60/minute"  # per user: extend, release (REST and WS)
+    rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
+    rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
     allowed_origins: str = ""
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: IPs, CIDRs or "*");
+    # empty: none, the TCP peer is the client.
+    forwarded_allow_ips: str = ""
+    metrics_token: str | None = None  # when set, GET /metrics needs "Bearer <token>"
     log_level: str = "info"
     evently_data_dir: Path = Path(".evently")
     bcrypt_rounds: int = Field(12, ge=4, le=16)
@@ -76,23 +97,43 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + v[len(prefix):]
         return v
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, v: str | None) -> str | None:
+        """Refuse a ``JWT_SECRET`` under :data:`MIN_SECRET_BYTES` bytes (UTF-8)."""
+        return _check_secret(v)
+
     @property
     def origins(self) -> set[str]:
         """``ALLOWED_ORIGINS`` as a set of ``scheme://host[:port]`` strings."""
         return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
 
     def secret(self) -> str:
-        """The JWT signing key: ``JWT_SECRET``, or one generated once and kept in the data dir."""
+        """The JWT signing key: ``JWT_SECRET``, or one generated once and kept in the data dir
+        (``<EVENTLY_DATA_DIR>/jwt_secret``, created with mode 0600 in the same call that
+        creates it, so no other user can ever read it).
+
+        Raises:
+            ValueError: the kept secret is shorter than :data:`MIN_SECRET_BYTES` bytes.
+        """
         if self.jwt_secret:
             return self.jwt_secret
-        import secrets
-
         path = self.evently_data_dir / "jwt_secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        self.jwt_secret = path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # made earlier, or by another worker just now
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(_secrets.token_urlsafe(48))
+        secret = ""
+        for _ in range(50):  # another process may have created it and not yet written it
+            secret = path.read_text().strip()
+            if secret:
+                break
+            time.sleep(0.01)
+        self.jwt_secret = _check_secret(secret)
+        if not self.jwt_secret:
+            raise ValueError(f"{path} is empty; delete it to have a new secret generated")
         return self.jwt_secret

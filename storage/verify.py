@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 
 from storage.db import Database
+from storage.keys import event_key, event_meta
 from storage.settings import Settings
 
 __all__ = ["check_event_view", "check_postgres", "run_verify"]
@@ -65,12 +66,11 @@ def _s(v: Any) -> str:
 async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
                            now_ms: int) -> list[str]:
     """Invariants 2, 4, 5 and 6 for one event's Redis view (none loaded: nothing to check)."""
-    p = f"ev:{{e:{event_id}}}:"
-    meta = {_s(k): _s(v) for k, v in (await r.hgetall(p + "meta")).items()}
+    meta = {_s(k): _s(v) for k, v in (await r.hgetall(event_meta(event_id))).items()}
     if not meta:
         return []
     out: list[str] = []
-    view = {int(_s(k)): _s(v) for k, v in (await r.hgetall(p + "view")).items()}
+    view = {int(_s(k)): _s(v) for k, v in (await r.hgetall(event_key(event_id, "view"))).items()}
     async with db.engine.connect() as conn:
         sold_pg = {row[0] for row in (await conn.execute(text(
             "SELECT seat_id FROM booking_seats WHERE event_id = :e AND active"),
@@ -86,24 +86,28 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
                    f"'{view.get(s)}' in Redis")
     for s in sorted(sold_view - sold_pg):
         out.append(f"invariant 5: event {event_id} seat {s} is sold in Redis, not in PostgreSQL")
-    avail = {int(_s(m)) for m in await r.zrange(p + "avail", 0, -1)}
+    avail = {int(_s(m)) for m in await r.zrange(event_key(event_id, "avail"), 0, -1)}
     avail_view = {s for s, v in view.items() if v == "a"}
     if avail != avail_view:
         out.append(f"invariant 5: event {event_id} available index differs from the view "
                    f"({len(avail)} vs {len(avail_view)})")
     held_view = {s: v[2:] for s, v in view.items() if v.startswith("h:")}
     pooled = {s for s, v in view.items() if v == "r"}
-    pool = {int(_s(m)) for m in await r.smembers(p + "pool")}
+    pool = {int(_s(m)) for m in await r.smembers(event_key(event_id, "pool"))}
     if pool != pooled:
         out.append(f"invariant 5: event {event_id} waitlist pool differs from the view")
+    reserve = {int(_s(m)) for m in await r.zrange(event_key(event_id, "pooldl"), 0, -1)}
+    if reserve != pool:
+        out.append(f"invariant 5: event {event_id} pooled seats without a reserve deadline "
+                   f"(they would never return to sale): {sorted(pool - reserve)}")
     held_n, sold_n = int(meta.get("held", 0)), int(meta.get("sold", 0))
     if held_n != len(held_view) + len(pooled) or sold_n != len(sold_view):
         out.append(f"invariant 5: event {event_id} counters held={meta.get('held')} "
                    f"sold={meta.get('sold')} but the view has {len(held_view)} / {len(sold_view)}")
     expiries = {_s(t): int(float(sc)) for t, sc in
-                await r.zrange(p + "exp", 0, -1, withscores=True)}
+                await r.zrange(event_key(event_id, "exp"), 0, -1, withscores=True)}
     for seat, tok in sorted(held_view.items()):
-        h = {_s(k): _s(v) for k, v in (await r.hgetall(p + "h:" + tok)).items()}
+        h = {_s(k): _s(v) for k, v in (await r.hgetall(event_key(event_id, "h:" + tok))).items()}
         if not h:
             if tok not in expiries:
                 out.append(f"invariant 2: event {event_id} seat {seat} is held by a hold "
@@ -118,11 +122,11 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
             out.append(f"invariant 6: event {event_id} hold {tok} expired "
                        f"{(now_ms - exp) / 1000:.1f} s ago and still holds seats")
     seq = int(meta.get("seq", 0))
-    last = await r.xrevrange(p + "hist", "+", "-", count=1)
+    last = await r.xrevrange(event_key(event_id, "hist"), "+", "-", count=1)
     if last and int(_s(last[0][0]).split("-")[0]) != seq:
         out.append(f"invariant 4: event {event_id} seq {seq} but history ends at "
                    f"{_s(last[0][0])}")
-    entries = await r.xrange(p + "hist", "-", "+")
+    entries = await r.xrange(event_key(event_id, "hist"), "-", "+")
     seqs = [int(_s(i).split("-")[0]) for i, _ in entries]
     if any(b != a + 1 for a, b in itertools.pairwise(seqs)):
         out.append(f"invariant 4: event {event_id} history has a gap in seq")

@@ -50,13 +50,16 @@ async def _position(s: AsyncSession, row: WaitlistRow) -> int | None:
 
 
 class Promotion:
-    """One event's promotion, inside its transaction and advisory lock."""
+    """:class:`hub.ports.PromotionTx`: one event's promotion, inside its transaction and
+    advisory lock. Entries handed out by :meth:`waiting` are dataclasses; their rows stay here,
+    found again by id."""
 
     def __init__(self, s: AsyncSession, event_id: int, email: bool) -> None:
         self.s = s
         self.event_id = event_id
         self.email = email
         self.notices: list[Notification] = []
+        self._rows: dict[int, WaitlistRow] = {}
 
     async def settings(self) -> tuple[bool, int, bool]:
         """``(active, waitlist_offer_seconds, auto_promote)``. Raises: NotFound."""
@@ -69,24 +72,39 @@ class Promotion:
             raise NotFound("No such event.")
         return row
 
-    async def waiting(self) -> list[WaitlistRow]:
-        return list((await self.s.scalars(
+    async def waiting(self) -> list[WaitlistEntry]:
+        """The WAITING entries, oldest first, locked (``FOR UPDATE``); positions 1, 2, …"""
+        rows = list((await self.s.scalars(
             select(WaitlistRow).where(WaitlistRow.event_id == self.event_id,
                                       WaitlistRow.status == "WAITING")
             .order_by(WaitlistRow.id).with_for_update())).all())
+        self._rows.update((r.id, r) for r in rows)
+        return [entry_from_row(r, i) for i, r in enumerate(rows, start=1)]
 
-    async def notify(self, row: WaitlistRow, kind: str, payload: dict[str, Any],
+    async def _row(self, entry: WaitlistEntry) -> WaitlistRow:
+        row = self._rows.get(entry.id)
+        if row is None:
+            row = await self.s.get(WaitlistRow, entry.id, with_for_update=True)
+            if row is None:
+                raise NotFound("No such waitlist entry.")
+            self._rows[entry.id] = row
+        return row
+
+    async def notify(self, entry: WaitlistEntry, kind: str, payload: dict[str, Any],
                      now: datetime) -> None:
-        self.notices.append(await add_notification(self.s, row.user_id, kind, payload, now,
+        self.notices.append(await add_notification(self.s, entry.user_id, kind, payload, now,
                                                    email=self.email))
 
-    async def offered(self, row: WaitlistRow, hold_id: str, expires_at: datetime,
+    async def offered(self, entry: WaitlistEntry, hold_id: str, expires_at: datetime,
                       now: datetime) -> WaitlistEntry:
+        row = await self._row(entry)
         row.status = WaitlistStatus(row.status).to(WaitlistStatus.OFFERED).value
         row.offer_hold_id, row.offer_expires_at, row.updated_at = hold_id, expires_at, now
         return entry_from_row(row, None)
 
-    async def accepted(self, row: WaitlistRow, booking_id: int, now: datetime) -> WaitlistEntry:
+    async def accepted(self, entry: WaitlistEntry, booking_id: int,
+                       now: datetime) -> WaitlistEntry:
+        row = await self._row(entry)
         row.status = WaitlistStatus(row.status).to(WaitlistStatus.ACCEPTED).value
         row.booking_id, row.updated_at = booking_id, now
         return entry_from_row(row, None)
@@ -97,6 +115,9 @@ class Promotion:
 
 
 class PgWaitlist:
+    """:class:`hub.ports.WaitlistStore` on a real PostgreSQL (``email``: write an e-mail
+    outbox row with each notification)."""
+
     def __init__(self, db: Database, email: bool = False) -> None:
         self.db = db
         self.email = email

@@ -1,33 +1,31 @@
 """Shared fixtures: real stores (cleaned before each test that uses them), real hub
-processes, and account/event factories that go through the public API."""
+processes, and account/event factories that go through the public API.
+
+Only fixtures live here; helpers that test modules import are in ``tests/support/``."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import itertools
 import os
-import tempfile
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.servers import HubProcess
-from tests.support.stores import TestStores, open_stores
-
-T = TypeVar("T")
-TABLES = ("email_outbox", "notifications", "waitlist_entries", "booking_seats", "bookings",
-          "idempotency_keys", "refresh_tokens", "seats", "events", "users")
-PASSWORD = "correct-horse-9"
+from tests.support.api import PASSWORD
+from tests.support.servers import HubProcess, hub_env
+from tests.support.stores import TestStores, clean, open_stores, run_sync, set_role
+from tests.support.tools import ensure_e2e_tools
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, even inside a running event loop."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module is imported: install the heavy test tools on first use."""
+    try:
+        ensure_e2e_tools()
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.fixture(scope="session")
@@ -39,37 +37,11 @@ def stores() -> Iterator[TestStores]:
         s.close()
 
 
-async def _clean(s: TestStores) -> None:
-    import asyncpg
-    import redis.asyncio as aioredis
-
-    conn = await asyncpg.connect(s.database_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
-    r = aioredis.Redis.from_url(s.redis_url)
-    try:
-        await r.flushdb()
-    finally:
-        await r.aclose()
-
-
 @pytest.fixture
 def clean_stores(stores: TestStores) -> TestStores:
     """The stores, emptied (tables truncated, Redis database flushed) before the test."""
-    run_sync(_clean(stores))
+    run_sync(clean(stores))
     return stores
-
-
-def hub_env(stores: TestStores, **extra: str) -> dict[str, str]:
-    """The environment of a test hub process; each call gets its own data (and metrics)
-    folder, so concurrent test runs on one machine never share one."""
-    data_dir = tempfile.mkdtemp(prefix="evently-hub-")
-    return {"DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url,
-            "JWT_SECRET": "test-secret-" + "x" * 32, "BCRYPT_ROUNDS": "4",
-            "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning",
-            "EVENTLY_DATA_DIR": data_dir, **extra}
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +84,7 @@ def make_user(hub: HubProcess, stores: TestStores) -> Callable[..., dict[str, An
         assert r.status_code == 201, r.text
         user_id = r.json()["id"]
         if role != "user":
-            run_sync(_set_role(stores, user_id, role))
+            run_sync(set_role(stores, user_id, role))
         r = httpx.post(hub.url + "/auth/login", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return {"id": user_id, "email": email, "password": PASSWORD, "role": role,
@@ -120,16 +92,6 @@ def make_user(hub: HubProcess, stores: TestStores) -> Callable[..., dict[str, An
                 "refresh_token": r.json()["refresh_token"]}
 
     return make
-
-
-async def _set_role(stores: TestStores, user_id: int, role: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(stores.database_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute("UPDATE users SET role = $1 WHERE id = $2", role, user_id)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -148,6 +110,3 @@ def make_event(hub: HubProcess) -> Callable[..., dict[str, Any]]:
 
     return make
 
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

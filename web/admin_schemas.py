@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, SectionIn
+from web.schemas import Email, Name, Password, Sections, StrictIn, error_fields
 
 __all__ = [
     "AdminBookingsQuery",
@@ -43,26 +43,22 @@ RoleName = Literal["user", "organizer", "admin"]
 Page = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class RefreshIn(_In):
+class RefreshIn(StrictIn):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
-class UserCreateIn(_In):
+class UserCreateIn(StrictIn):
     name: Name
     email: Email
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    password: Password
     role: RoleName = "user"
 
 
-class RoleIn(_In):
+class RoleIn(StrictIn):
     role: RoleName
 
 
-class EventPatchIn(_In):
+class EventPatchIn(StrictIn):
     """``PATCH /admin/events/{id}``: every field optional; absent or null leaves it as is."""
 
     name: Name | None = None
@@ -76,10 +72,10 @@ class EventPatchIn(_In):
     status: Literal["active", "inactive"] | None = None
 
 
-class SeatsGenerateIn(_In):
+class SeatsGenerateIn(StrictIn):
     """``POST /admin/events/{id}/seats/generate``: a new seat map (or a plain capacity)."""
 
-    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)] | None = None
+    sections: Sections | None = None
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
 
 
@@ -133,7 +129,5 @@ def parse_query(model: type[Q], params: Mapping[str, str]) -> Q:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "query", "message": e["msg"]}
-                  for e in exc.errors(include_url=False, include_context=False,
-                                      include_input=False)]
-        raise ValidationFailed("The query string is not valid.", fields=fields) from None
+        raise ValidationFailed("The query string is not valid.",
+                               fields=error_fields(exc, "query")) from None

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from storage.settings import Settings
 from web import (
+    asyncapi,
     metrics,
     openapi,
     routes_admin,
@@ -22,10 +23,12 @@ from web import (
     routes_ops,
     routes_waitlist,
 )
-from web.context import Hub
+from web.body_limit import BodyLimitMiddleware
+from web.bootstrap import build
 from web.errors import exception_handlers
+from web.headers import SecurityHeadersMiddleware
 from web.ratelimit import RateLimitMiddleware
-from web.ws import ws_endpoint
+from web.ws_session import ws_endpoint
 
 __all__ = ["create_app"]
 
@@ -39,13 +42,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        hub = await Hub.start(settings)
-        app.state.hub = hub
-        metrics.install(hub)
+        runtime = await build(settings)  # the composition root (web.bootstrap)
+        app.state.runtime = runtime
         try:
             yield
         finally:
-            await hub.stop()
+            await runtime.background.stop()
 
     routes = [
         *routes_ops.routes,
@@ -56,12 +58,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_waitlist.routes,
         *metrics.routes,
         *openapi.routes,
+        *asyncapi.routes,
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=routes_ops.STATIC_DIR, check_dir=False),
               name="static"),
     ]
-    # Metrics outermost, so a rate-limited request is counted too.
-    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(RateLimitMiddleware)]
+    # Metrics outermost, so a refused request is counted too; the body limit outside the rate
+    # limiter, whose login peek must read through it.
+    middleware = [Middleware(metrics.MetricsMiddleware), Middleware(SecurityHeadersMiddleware),
+                  Middleware(BodyLimitMiddleware), Middleware(RateLimitMiddleware)]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
                      middleware=middleware)
 

@@ -1,19 +1,27 @@
-"""Request authentication: the bearer token of a request, verified into a Principal."""
+"""What a route or ``/ws`` session may reach (the services bundle on ``app.state``), and the
+bearer token of a request verified into a :class:`hub.ports.runtime.Principal`."""
 
 from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
 from hub.errors import Unauthenticated
-from web.context import Hub
-from web.security import Principal
+from hub.ports.runtime import Principal
+from hub.services import Services
+from web.runtime import Runtime
 
-__all__ = ["bearer", "hub_of", "optional_principal", "require_principal"]
+__all__ = ["bearer", "require_principal", "runtime_of", "services_of"]
 
 
-def hub_of(conn: HTTPConnection) -> Hub:
-    hub: Hub = conn.app.state.hub
-    return hub
+def runtime_of(conn: HTTPConnection) -> Runtime:
+    """The process's :class:`web.runtime.Runtime`, built by the app lifespan."""
+    runtime: Runtime = conn.app.state.runtime
+    return runtime
+
+
+def services_of(conn: HTTPConnection) -> Services:
+    """The process's :class:`hub.services.Services`."""
+    return runtime_of(conn).services
 
 
 def bearer(conn: HTTPConnection) -> str | None:
@@ -30,11 +38,4 @@ async def require_principal(conn: HTTPConnection) -> Principal:
     token = bearer(conn)
     if token is None:
         raise Unauthenticated("Send Authorization: Bearer <access_token>.")
-    hub = hub_of(conn)
-    principal = hub.tokens.principal(token)
-    await hub.check_revoked(principal)
-    return principal
-
-
-async def optional_principal(conn: HTTPConnection) -> Principal | None:
-    return await require_principal(conn) if bearer(conn) else None
+    return await services_of(conn).sessions.authenticate(token)

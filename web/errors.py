@@ -1,5 +1,14 @@
-"""Errors to the wire, once (STYLE.md §6): one handler for the base class renders every
-contract error for REST; :func:`ws_error` does it for WebSocket replies."""
+"""Errors to the wire, once per transport (STYLE.md §6).
+
+Every error a client sees is a :class:`hub.errors.Evently`. Foreign errors are translated into
+one at this boundary first (:func:`as_evently`: Starlette's ``HTTPException`` by status, any
+other exception into ``INTERNAL``), then exactly one function renders each transport:
+
+* REST: :func:`error_response` — the envelope of :func:`error_body`, the contract status, and
+  the ``Retry-After`` header (whole seconds) for :class:`hub.errors.RateLimited`. It also
+  stashes the code in the ASGI scope (:data:`ERROR_CODE_KEY`) for the metrics middleware.
+* WebSocket: :func:`ws_error` — the same fields as an ``error`` reply.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +19,34 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
-from hub.errors import Evently, RateLimited, Unavailable
+from hub.errors import (
+    BadRequest,
+    Evently,
+    Forbidden,
+    Internal,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 
-__all__ = ["JSONResponse", "envelope", "exception_handlers", "ws_error"]
+__all__ = [
+    "ERROR_CODE_KEY",
+    "JSONResponse",
+    "as_evently",
+    "error_body",
+    "error_response",
+    "exception_handlers",
+    "ws_error",
+]
 
 log = logging.getLogger(__name__)
+
+#: ASGI scope key under which the REST error code of a request is left for metrics.
+ERROR_CODE_KEY = "evently.error_code"
 
 
 class JSONResponse(Response):
@@ -27,41 +58,64 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def envelope(err: Evently) -> dict[str, Any]:
-    return {"error": {"code": err.code, "message": err.message, "details": err.details}}
+def error_body(err: Evently) -> dict[str, Any]:
+    """``{"code", "message", "details"}`` of a contract error (CONTRACT.md §2)."""
+    return {"code": err.code, "message": err.message, "details": err.details}
 
 
 def ws_error(err: Evently, ref: Any = None) -> dict[str, Any]:
-    return {"type": "error", "ref": ref, "code": err.code, "message": err.message,
-            "details": err.details}
+    """The WebSocket ``error`` reply (CONTRACT.md §3), echoing the request's ``ref``."""
+    return {"type": "error", "ref": ref, **error_body(err)}
+
+
+def error_response(err: Evently, scope: Scope | None = None) -> JSONResponse:
+    """The REST answer for ``err``: envelope, status, ``Retry-After`` where it applies.
+
+    ``scope``: the request's ASGI scope, which keeps the code for the metrics middleware.
+    """
+    if scope is not None:
+        scope[ERROR_CODE_KEY] = err.code
+    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, RateLimited) else None
+    return JSONResponse({"error": error_body(err)}, status_code=err.status, headers=headers)
+
+
+_BY_STATUS: dict[int, type[Evently]] = {
+    400: BadRequest, 401: Unauthenticated, 403: Forbidden, 404: NotFound,
+    405: BadRequest, 413: PayloadTooLarge}
+
+
+def as_evently(exc: BaseException) -> Evently:
+    """Translate any exception into the contract error a client sees.
+
+    ``HTTPException`` maps by status (405 is ``BAD_REQUEST``, 413 ``PAYLOAD_TOO_LARGE``);
+    anything unexpected is ``INTERNAL`` (500) — the caller logs the trace.
+    """
+    if isinstance(exc, Evently):
+        return exc
+    if isinstance(exc, HTTPException):
+        return _BY_STATUS.get(exc.status_code, BadRequest)(str(exc.detail))
+    return Internal()
 
 
 async def _evently(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Evently)
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unavailable):
         log.warning("unavailable: %s (%r)", exc.message, exc.__cause__)
-    return JSONResponse(envelope(exc), status_code=exc.status, headers=headers)
-
-
-_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-               405: "BAD_REQUEST", 413: "BAD_REQUEST"}
+    return error_response(exc, request.scope)
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-    body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    response = error_response(as_evently(exc), request.scope)
+    response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"error": {"code": "UNAVAILABLE", "message": "The server failed unexpectedly.",
-                      "details": {}}}
-    return JSONResponse(body, status_code=500)
+    return error_response(as_evently(exc), request.scope)
 
 
 exception_handlers: dict[Any, Any] = {Evently: _evently, HTTPException: _http,

@@ -1,5 +1,6 @@
-"""The ``Idempotency-Key`` header on booking routes (Stripe's semantics; see
-:mod:`storage.idempotency`)."""
+"""The ``Idempotency-Key`` header on booking routes and the ``idempotency_key`` of the
+``confirm`` op: the request's fingerprint and the REST answer; the claim → run → store rule is
+:class:`hub.idempotency.IdempotencyService`."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.errors import ValidationFailed
-from storage.idempotency import IdempotencyStore
-from web.auth import hub_of
-from web.context import utcnow
+from hub.ports.runtime import Principal
+from web.auth import services_of
+from web.clock import utcnow
 from web.errors import JSONResponse
-from web.security import Principal
 
-__all__ = ["fingerprint", "idempotent", "run_once"]
+__all__ = ["MAX_KEY_LENGTH", "check_key", "fingerprint", "idempotent"]
 
 MAX_KEY_LENGTH = 255
 
@@ -34,6 +34,13 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
+def check_key(key: str, field: str) -> None:
+    """Raises: ValidationFailed (``details.fields`` names ``field``): not 1..255 characters."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed(fields=[{"field": field,
+                                        "message": f"1..{MAX_KEY_LENGTH} characters"}])
+
+
 async def idempotent(request: Request, principal: Principal,
                      run: Callable[[], Awaitable[tuple[int, Any]]]) -> Response:
     """Run ``run`` at most once per (user, key); replay its stored response afterwards.
@@ -45,32 +52,9 @@ async def idempotent(request: Request, principal: Principal,
     if key is None:
         status, body = await run()
         return JSONResponse(body, status_code=status)
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ValidationFailed(fields=[{"field": "Idempotency-Key",
-                                        "message": f"1..{MAX_KEY_LENGTH} characters"}])
+    check_key(key, "Idempotency-Key")
     fp = fingerprint(request.method, request.url.path, await request.body())
-    status, body, replayed = await run_once(hub_of(request).idempotency, principal.id, key, fp,
-                                            run)
+    status, body, replayed = await services_of(request).idempotency.run_once(
+        principal.id, key, fp, run, utcnow())
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-async def run_once(keys: IdempotencyStore, user_id: int, key: str, fp: str,
-                   run: Callable[[], Awaitable[tuple[int, Any]]]) -> tuple[int, Any, bool]:
-    """The one claim → run → store sequence for REST and WebSocket alike.
-
-    Returns ``(status, body, replayed)``. A failed ``run`` releases the key (nothing was
-    changed, so the client may retry with it). Raises: IdempotencyKeyReused,
-    IdempotencyKeyInUse, and whatever ``run`` raises.
-    """
-    stored = await keys.begin(user_id, key, fp, utcnow())
-    if stored is not None:
-        return stored.status, stored.body, True
-    try:
-        status, body = await run()
-    except BaseException:
-        await keys.release(user_id, key)
-        raise
-    body = orjson.loads(orjson.dumps(body))
-    await keys.finish(user_id, key, status, body)
-    return status, body, False

@@ -26,9 +26,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import orjson
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -44,8 +43,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from web.context import Hub
+from hub.fanout import Broadcaster
+from web.errors import ERROR_CODE_KEY
+from web.metrics_auth import require_metrics_token
 
 __all__ = [
     "MetricsMiddleware",
@@ -83,7 +83,6 @@ FANOUT_LAG = Histogram("evently_fanout_lag_seconds",
 _REST_OPS = {("POST", "/events/{event_id}/holds"): "hold",
              ("POST", "/events/{event_id}/book"): "book",
              ("POST", "/holds/{hold_id}/confirm"): "confirm"}
-_MAX_ERROR_BODY = 8 * 1024
 
 
 def ws_session_opened() -> None:
@@ -120,9 +119,9 @@ def _on_delta(msg: dict[str, Any]) -> None:
         fanout_lag(time.time() - ts / 1000)
 
 
-def install(hub: Hub) -> None:
-    """Observe fan-out lag of every delta ``hub`` dispatches (``ts`` is epoch ms)."""
-    hub.broadcaster.on_delta = _on_delta
+def install(broadcaster: Broadcaster) -> None:
+    """Observe fan-out lag of every delta ``broadcaster`` dispatches (``ts`` is epoch ms)."""
+    broadcaster.on_delta = _on_delta
 
 
 def route_template(routes: list[BaseRoute], scope: Scope) -> str:
@@ -160,15 +159,11 @@ class MetricsMiddleware:
         route = route_template(routes, scope)
         op = _REST_OPS.get((method, route))
         status = 500
-        error_body = bytearray()
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif (message["type"] == "http.response.body" and op is not None and status >= 400
-                  and len(error_body) < _MAX_ERROR_BODY):
-                error_body.extend(message.get("body", b""))
             await send(message)
 
         try:
@@ -177,8 +172,10 @@ class MetricsMiddleware:
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - start)
             if op is not None:
-                OPS.labels(op, "rest", "ok" if status < 400 else _error_code(error_body, status)
-                           ).inc()
+                # The error handler left the contract code in the scope (web.errors); an
+                # exception that escaped every handler is a 500 INTERNAL.
+                outcome = "ok" if status < 400 else str(scope.get(ERROR_CODE_KEY, "INTERNAL"))
+                OPS.labels(op, "rest", outcome).inc()
 
     def _lifespan_send(self, send: Send) -> Send:
         async def wrapper(message: Message) -> None:
@@ -193,17 +190,11 @@ class MetricsMiddleware:
         return wrapper
 
 
-def _error_code(body: bytes | bytearray, status: int) -> str:
-    """The contract ``code`` of an error envelope, or ``"HTTP_<status>"``."""
-    try:
-        code = orjson.loads(body)["error"]["code"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return f"HTTP_{status}"
-    return str(code) if isinstance(code, str) and code.isupper() else f"HTTP_{status}"
-
-
 async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode)."""
+    """``GET /metrics``: Prometheus text format (summed over workers in multiprocess mode).
+    With ``METRICS_TOKEN`` set, only ``Authorization: Bearer <METRICS_TOKEN>`` gets it
+    (401 ``UNAUTHENTICATED`` otherwise)."""
+    require_metrics_token(request)
     if MULTIPROC_DIR:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from hub.errors import NotFound
 from web import admin_schemas, schemas, wire_models
 from web.errors import JSONResponse
 
@@ -56,7 +57,7 @@ def _q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, An
 _PAGE = (_q("page", {"type": "integer", "minimum": 1, "default": 1}),
          _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}))
 _AUTH = (401,)
-_W = (400, 422)  # a body or query that does not parse / breaks a rule
+_W = (400, 413, 422)  # a body or query that does not parse / is too large / breaks a rule
 
 OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/auth/signup", "Create an account", "auth", {201: "User"}, (*_W, 409, 429),
@@ -160,7 +161,9 @@ _ERROR_TEXT = {
     404: "NOT_FOUND.",
     409: "SEAT_UNAVAILABLE (details.seat_ids), NOT_ENOUGH_SEATS, SOLD_OUT, HOLD_EXPIRED, "
          "EVENT_INACTIVE, CAPACITY_BELOW_SOLD, EVENT_HAS_BOOKINGS, IDEMPOTENCY_KEY_IN_USE, "
-         "ALREADY_EXISTS.",
+         "ALREADY_EXISTS, SEATS_AVAILABLE.",
+    413: "PAYLOAD_TOO_LARGE: the body is over the route's limit (4 KiB under /auth, 1 MiB "
+         "under /admin, 64 KiB elsewhere; details.limit).",
     422: "VALIDATION_ERROR (details.fields) or IDEMPOTENCY_KEY_REUSED.",
     429: "RATE_LIMITED (with Retry-After) or HOLD_LIMIT.",
     503: "UNAVAILABLE: a backing store is down; nothing was changed.",
@@ -263,8 +266,8 @@ def document() -> dict[str, Any]:
         "info": {"title": TITLE, "version": VERSION,
                  "description": "Real-time seat booking hub. Every error is "
                                 "`{\"error\": {\"code\", \"message\", \"details\"}}`. "
-                                "The live seat map is the WebSocket `GET /ws` (not described "
-                                "here; see CONTRACT.md §3)."},
+                                "The live seat map is the WebSocket `GET /ws`: see "
+                                "[/docs/ws](/docs/ws) ([AsyncAPI](/asyncapi.json))."},
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
@@ -318,8 +321,7 @@ async def docs_asset(request: Request) -> Response:
     if name == "init.js":
         return Response(_INIT_JS, media_type="text/javascript")
     if name not in _ASSETS or not (_ASSETS_DIR / name).is_file():
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "No such asset.",
-                                       "details": {}}}, status_code=404)
+        raise NotFound("No such asset.")
     return FileResponse(_ASSETS_DIR / name, headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -4,10 +4,14 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
 
     POST /auth/login                 login_ip per client IP, login per email (JSON body)
     POST /auth/signup                signup_ip per client IP, signup per email
-    POST /events/{id}/holds          holds per user
-    POST /events/{id}/book           bookings per user
-    POST /holds/{id}/confirm         bookings per user
     any non-GET under /admin/        admin per user
+    the user actions of USER_ACTIONS per user, over REST and WebSocket alike:
+      holds         POST /events/{id}/holds                        WS hold
+      bookings      POST /events/{id}/book, POST /holds/{id}/confirm  WS confirm
+      hold_changes  POST /holds/{id}/extend, DELETE /holds/{id}    WS extend, release
+      cancels       DELETE /bookings/{id}                          WS cancel
+      waitlist      POST /events/{id}/waitlist, DELETE /waitlists/{id}
+                                                                   WS waitlist.join, .leave
 
 The user comes from the bearer token's signature alone (no Redis check): a bad token is not
 limited by user here, the route answers 401. Over a limit the answer is the contract's 429
@@ -15,7 +19,8 @@ limited by user here, the route answers 401. Over a limit the answer is the cont
 through (fail open) and the failure is logged. The windows live in Redis, so every hub
 process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
 
-WebSocket ops call :func:`check` with the same rule names (``holds``, ``bookings``).
+WebSocket ops are counted by :func:`check_op` from the same table (:data:`USER_ACTIONS`), so a
+user's REST and WebSocket requests share one window per rule.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import time
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from limits import RateLimitItem, parse_many
@@ -39,13 +44,12 @@ from limits.aio.strategies import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import RateLimited
+from storage.keys import RATE_LIMIT_PREFIX
 from storage.settings import Settings
-from web.errors import JSONResponse, envelope
+from web.errors import error_response
 
-if TYPE_CHECKING:
-    from web.context import Hub
-
-__all__ = ["RULES", "Limiter", "RateLimitMiddleware", "check", "limiter_for"]
+__all__ = ["RULES", "USER_ACTIONS", "WS_RULES", "Limiter", "RateLimitMiddleware", "check",
+           "check_op", "limiter_for"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +61,25 @@ RULES: dict[str, str] = {
     "signup_ip": "rate_limit_signup_ip",
     "holds": "rate_limit_holds",
     "bookings": "rate_limit_bookings",
+    "hold_changes": "rate_limit_hold_changes",
+    "cancels": "rate_limit_cancels",
+    "waitlist": "rate_limit_waitlist",
     "admin": "rate_limit_admin",
 }
+
+#: The one table of per-user actions: (rule, REST method, REST path pattern, WebSocket op).
+USER_ACTIONS: Sequence[tuple[str, str, str, str | None]] = (
+    ("holds", "POST", r"^/events/[^/]+/holds$", "hold"),
+    ("bookings", "POST", r"^/events/[^/]+/book$", None),
+    ("bookings", "POST", r"^/holds/[^/]+/confirm$", "confirm"),
+    ("hold_changes", "POST", r"^/holds/[^/]+/extend$", "extend"),
+    ("hold_changes", "DELETE", r"^/holds/[^/]+$", "release"),
+    ("cancels", "DELETE", r"^/bookings/[^/]+$", "cancel"),
+    ("waitlist", "POST", r"^/events/[^/]+/waitlist$", "waitlist.join"),
+    ("waitlist", "DELETE", r"^/waitlists/[^/]+$", "waitlist.leave"),
+)
+#: WebSocket op -> rule, from :data:`USER_ACTIONS`.
+WS_RULES: dict[str, str] = {op: rule for rule, _, _, op in USER_ACTIONS if op is not None}
 
 MAX_BODY_PEEK = 16 * 1024  # bytes of a login/signup body read to find its email
 _FAIL_LOG_EVERY = 30.0  # seconds between two "failing open" log lines of one process
@@ -78,7 +99,7 @@ class Limiter:
         self.items: dict[str, list[RateLimitItem]] = {
             name: list(parse_many(getattr(settings, field))) for name, field in RULES.items()}
         storage = RedisStorage("async+redis://", implementation="redispy",
-                               key_prefix="evently:rl", connection_pool=pool)
+                               key_prefix=RATE_LIMIT_PREFIX, connection_pool=pool)
         self.strategy: RateLimiter = (
             FixedWindowRateLimiter(storage) if settings.rate_limit_strategy == "fixed-window"
             else MovingWindowRateLimiter(storage))
@@ -122,20 +143,27 @@ class Limiter:
 _LIMITERS: dict[int, Limiter] = {}
 
 
-def limiter_for(hub: Hub) -> Limiter:
-    """The :class:`Limiter` of ``hub``, made on first use and dropped with the hub."""
-    limiter = _LIMITERS.get(id(hub))
+def limiter_for(holder: Any) -> Limiter:
+    """The :class:`Limiter` of ``holder``: its own ``limiter`` (the app's
+    :class:`web.runtime.Runtime`), or one made on first use from its ``settings`` and
+    ``redis`` client and dropped with it."""
+    own = getattr(holder, "limiter", None)
+    if isinstance(own, Limiter):
+        return own
+    limiter = _LIMITERS.get(id(holder))
     if limiter is None:
-        limiter = _LIMITERS[id(hub)] = Limiter(hub.settings, hub.redis.connection_pool)
-        weakref.finalize(hub, _LIMITERS.pop, id(hub), None)
+        limiter = _LIMITERS[id(holder)] = Limiter(holder.settings,
+                                                  holder.redis.connection_pool)
+        weakref.finalize(holder, _LIMITERS.pop, id(holder), None)
     return limiter
 
 
-async def check(hub_or_app_state: Any, rule_name: str, key: str) -> None:
-    """Count one hit for a WebSocket op, e.g. ``await check(hub, "holds", str(user_id))``.
+async def check(holder: Any, rule_name: str, key: str) -> None:
+    """Count one hit for a WebSocket op, e.g. ``await check(runtime, "holds", str(user_id))``.
 
     Args:
-        hub_or_app_state: the :class:`web.context.Hub`, or ``app.state`` holding it as ``hub``.
+        holder: the :class:`web.runtime.Runtime`, or anything with ``settings`` and
+            ``redis`` (see :func:`limiter_for`).
         rule_name: one of :data:`RULES` (``holds`` for ``hold``, ``bookings`` for ``confirm``).
         key: what is limited, e.g. the user id as a string.
 
@@ -143,15 +171,21 @@ async def check(hub_or_app_state: Any, rule_name: str, key: str) -> None:
         hub.errors.RateLimited: over the limit (``retry_after`` seconds); never when Redis is
         down or ``RATE_LIMIT_ENABLED=false``.
     """
-    hub = getattr(hub_or_app_state, "hub", hub_or_app_state)
-    await limiter_for(hub).check(rule_name, key)
+    await limiter_for(holder).check(rule_name, key)
 
 
-_USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
-    (re.compile(r"^/events/[^/]+/holds$"), "holds"),
-    (re.compile(r"^/events/[^/]+/book$"), "bookings"),
-    (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
-)
+async def check_op(holder: Any, op: str, user_id: int) -> None:
+    """Count one hit of WebSocket ``op`` by ``user_id`` under its rule in
+    :data:`USER_ACTIONS` (ops not listed there are not limited).
+
+    Raises: hub.errors.RateLimited (as :func:`check`)."""
+    rule = WS_RULES.get(op)
+    if rule is not None:
+        await limiter_for(holder).check(rule, str(user_id))
+
+
+_USER_RULES: Sequence[tuple[str, re.Pattern[str], str]] = tuple(
+    (method, re.compile(pattern), rule) for rule, method, pattern, _ in USER_ACTIONS)
 _EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -161,10 +195,9 @@ def _rules_of(method: str, path: str) -> tuple[str | None, str | None]:
     path = path.rstrip("/") or "/"
     if method == "POST" and path in _EMAIL_RULES:
         return _EMAIL_RULES[path], None
-    if method == "POST":
-        for pattern, rule in _USER_RULES:
-            if pattern.match(path):
-                return None, rule
+    for rule_method, pattern, rule in _USER_RULES:
+        if method == rule_method and pattern.match(path):
+            return None, rule
     if method not in _READS and path.startswith("/admin/"):
         return None, "admin"
     return None, None
@@ -180,7 +213,7 @@ def _email_of(body: bytes) -> str | None:
     return email.strip().lower()[:320] if isinstance(email, str) and email.strip() else None
 
 
-def _user_of(hub: Hub, scope: Scope) -> str | None:
+def _user_of(tokens: Any, scope: Scope) -> str | None:
     """The user id of the request's bearer token (signature and expiry only), or None."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
@@ -188,7 +221,7 @@ def _user_of(hub: Hub, scope: Scope) -> str | None:
             if scheme.lower() != "bearer" or not token.strip():
                 return None
             try:
-                return str(hub.tokens.principal(token.strip()).id)
+                return str(tokens.principal(token.strip()).id)
             except Exception:
                 return None  # the route answers 401
     return None
@@ -205,12 +238,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         email_rule, user_rule = _rules_of(scope["method"], scope["path"])
-        hub = getattr(scope["app"].state, "hub", None) if "app" in scope else None
-        if (email_rule is None and user_rule is None) or hub is None \
-                or not hub.settings.rate_limit_enabled:
+        runtime = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
+        if (email_rule is None and user_rule is None) or runtime is None \
+                or not runtime.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        limiter = limiter_for(hub)
+        limiter: Limiter = runtime.limiter
         try:
             if email_rule is not None:
                 client = scope.get("client")
@@ -219,12 +252,10 @@ class RateLimitMiddleware:
                 email = _email_of(body) if body is not None else None
                 if email is not None:
                     await limiter.check(email_rule, email)
-            if user_rule is not None and (user := _user_of(hub, scope)) is not None:
+            if user_rule is not None and (user := _user_of(runtime.tokens, scope)) is not None:
                 await limiter.check(user_rule, user)
         except RateLimited as err:
-            response = JSONResponse(envelope(err), status_code=err.status,
-                                    headers={"Retry-After": str(err.retry_after)})
-            await response(scope, receive, send)
+            await error_response(err, scope)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.events import Attendee
-from hub.model import Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
+from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import Snapshot, SweptHold
+from hub.sessions import TokenPair
 from hub.settlement import HoldOutcome
 
 __all__ = ["booking", "event", "hold", "hold_expired", "hold_status", "notification", "seat",
-           "snapshot",
-           "user", "waitlist_entry"]
+           "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -104,3 +103,12 @@ def attendee(a: Attendee) -> dict[str, Any]:
     return {"booking_id": b.id, "status": str(b.status), "qty": b.qty, "seat_ids": b.seat_ids,
             "seats": b.seats, "guest": b.guest, "created_at": b.created_at,
             "user": {"id": a.user.id, "name": a.user.name, "email": a.user.email}}
+
+
+__all__ += ["token_pair"]
+
+
+def token_pair(p: TokenPair) -> dict[str, Any]:
+    """``{access_token, refresh_token, token_type: "bearer", expires_in}`` (seconds)."""
+    return {"access_token": p.access_token, "refresh_token": p.refresh_token,
+            "token_type": p.token_type, "expires_in": p.expires_in}

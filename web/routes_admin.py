@@ -1,25 +1,17 @@
 """``/admin/*`` (accounts, event administration, bookings, analytics) and ``/stats/homepage``.
 
-Each handler authenticates, parses, calls one service and renders. The services are built
-once per process from the :class:`web.context.Hub` (:func:`services`).
+Each handler authenticates, parses, calls one service and renders.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.accounts import SessionService, UserAdmin
-from hub.analytics import AnalyticsService
-from hub.events import EventAdmin, EventChanges
+from hub.event_admin import EventChanges
 from hub.model import EventStatus, Role
 from hub.seatmap import Section
-from storage.accounts import PgUsers, RedisSessionEnder
-from storage.analytics import PgAnalyticsSource, RedisReportCache
-from storage.events import EventSeats, PgEventCatalog
 from web import render
 from web.admin_schemas import (
     AdminBookingsQuery,
@@ -32,45 +24,13 @@ from web.admin_schemas import (
     UsersQuery,
     parse_query,
 )
-from web.auth import hub_of, require_principal
-from web.context import Hub, utcnow
+from web.auth import require_principal, services_of
+from web.clock import utcnow
 from web.errors import JSONResponse
 from web.params import path_id
 from web.schemas import parse_body
 
-__all__ = ["AdminServices", "routes", "services"]
-
-
-@dataclass(frozen=True, slots=True)
-class AdminServices:
-    """The account, event-admin and analytics services of one :class:`Hub`."""
-
-    hub: Hub
-    users: UserAdmin
-    sessions: SessionService
-    events: EventAdmin
-    analytics: AnalyticsService
-
-
-def services(conn: HTTPConnection) -> AdminServices:
-    """The services of the app's hub, built on first use and kept on ``app.state``."""
-    hub = hub_of(conn)
-    built: AdminServices | None = getattr(conn.app.state, "admin_services", None)
-    if built is not None and built.hub is hub:
-        return built
-    users = PgUsers(hub.db)
-    cache = RedisReportCache(hub.redis)
-    built = AdminServices(
-        hub=hub,
-        users=UserAdmin(hub.accounts, users, hub.refresh, hub.denylist,
-                        RedisSessionEnder(hub.redis)),
-        sessions=SessionService(users, hub.refresh, hub.denylist),
-        events=EventAdmin(hub.events, PgEventCatalog(hub.db), EventSeats(hub.view, hub.redis),
-                          hub.seats_freed, hub.bookings.ensure_view, cache.invalidate),
-        analytics=AnalyticsService(PgAnalyticsSource(hub.db, hub.redis), cache),
-    )
-    conn.app.state.admin_services = built
-    return built
+__all__ = ["routes"]
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -79,7 +39,7 @@ def services(conn: HTTPConnection) -> AdminServices:
 async def list_users(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     query = parse_query(UsersQuery, request.query_params)
-    users, total = await services(request).users.search(
+    users, total = await services_of(request).users.search(
         principal, query.offset, query.page_size, query.q,
         Role(query.role) if query.role else None)
     return JSONResponse(render.page([render.admin_user(u) for u in users], total, query.page,
@@ -89,8 +49,8 @@ async def list_users(request: Request) -> JSONResponse:
 async def create_user(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     body = parse_body(UserCreateIn, await request.body())
-    user = await services(request).users.create(principal, body.name, body.email, body.password,
-                                                Role(body.role), utcnow())
+    user = await services_of(request).users.create(principal, body.name, body.email,
+                                                   body.password, Role(body.role), utcnow())
     return JSONResponse(render.admin_user(user), status_code=201)
 
 
@@ -98,14 +58,14 @@ async def set_role(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     user_id = path_id(request, "user_id")
     body = parse_body(RoleIn, await request.body())
-    user = await services(request).users.set_role(principal, user_id, Role(body.role),
-                                                  utcnow())
+    user = await services_of(request).users.set_role(principal, user_id, Role(body.role),
+                                                     utcnow())
     return JSONResponse(render.admin_user(user))
 
 
 async def ban_user(request: Request) -> Response:
     principal = await require_principal(request)
-    await services(request).users.ban(principal, path_id(request, "user_id"), utcnow())
+    await services_of(request).users.ban(principal, path_id(request, "user_id"), utcnow())
     return Response(status_code=204)
 
 
@@ -121,20 +81,20 @@ async def patch_event(request: Request) -> JSONResponse:
         hold_ttl_seconds=body.hold_ttl_seconds,
         waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote,
         status=EventStatus(body.status) if body.status else None, capacity=body.capacity)
-    event = await services(request).events.update(principal, event_id, changes, utcnow())
+    event = await services_of(request).event_admin.update(principal, event_id, changes, utcnow())
     return JSONResponse(render.event(event))
 
 
 async def deactivate_event(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    event = await services(request).events.deactivate(principal, path_id(request, "event_id"),
-                                                      utcnow())
+    admin = services_of(request).event_admin
+    event = await admin.deactivate(principal, path_id(request, "event_id"), utcnow())
     return JSONResponse(render.event(event))
 
 
 async def delete_event(request: Request) -> Response:
     principal = await require_principal(request)
-    await services(request).events.delete(principal, path_id(request, "event_id"))
+    await services_of(request).event_admin.delete(principal, path_id(request, "event_id"))
     return Response(status_code=204)
 
 
@@ -142,10 +102,10 @@ async def generate_seats(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     event_id = path_id(request, "event_id")
     body = parse_body(SeatsGenerateIn, await request.body())
-    sections = ([Section(s.name, s.rows, s.seats_per_row) for s in body.sections]
+    sections = ([Section(s.name, s.rows, s.seats_per_row, s.rank) for s in body.sections]
                 if body.sections is not None else None)
-    event = await services(request).events.generate_seats(principal, event_id, body.capacity,
-                                                          sections, utcnow())
+    admin = services_of(request).event_admin
+    event = await admin.generate_seats(principal, event_id, body.capacity, sections, utcnow())
     return JSONResponse(render.event(event), status_code=201)
 
 
@@ -153,8 +113,8 @@ async def attendees(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     event_id = path_id(request, "event_id")
     query = parse_query(AttendeesQuery, request.query_params)
-    items, total = await services(request).events.attendees(principal, event_id, query.offset,
-                                                            query.page_size)
+    admin = services_of(request).event_admin
+    items, total = await admin.attendees(principal, event_id, query.offset, query.page_size)
     return JSONResponse({"event_id": event_id,
                          **render.page([render.attendee(a) for a in items], total, query.page,
                                        query.page_size)})
@@ -163,7 +123,7 @@ async def attendees(request: Request) -> JSONResponse:
 async def list_bookings(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     query = parse_query(AdminBookingsQuery, request.query_params)
-    bookings, total = await services(request).events.bookings(
+    bookings, total = await services_of(request).event_admin.bookings(
         principal, query.event_id, query.status, query.offset, query.page_size)
     return JSONResponse(render.page([render.booking(b) for b in bookings], total, query.page,
                                     query.page_size))
@@ -175,12 +135,12 @@ async def list_bookings(request: Request) -> JSONResponse:
 async def summary(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     query = parse_query(SummaryQuery, request.query_params)
-    report = await services(request).analytics.summary(principal, utcnow(), query.refresh)
+    report = await services_of(request).analytics.summary(principal, utcnow(), query.refresh)
     return JSONResponse(report)
 
 
 async def homepage(request: Request) -> JSONResponse:
-    return JSONResponse(await services(request).analytics.homepage(utcnow()))
+    return JSONResponse(await services_of(request).analytics.homepage(utcnow()))
 
 
 routes = [

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.errors import NotEnoughSeats, SeatUnavailable, SoldOut
+from hub.model import Booking
 from web import render
-from web.auth import hub_of, require_principal
-from web.context import utcnow
+from web.auth import require_principal, services_of
+from web.clock import utcnow
 from web.errors import JSONResponse
 from web.idempotency import idempotent
 from web.params import path_id
@@ -22,84 +22,83 @@ async def create_hold(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     event_id = path_id(request, "event_id")
     body = parse_body(HoldIn, await request.body())
-    hold = await hub_of(request).bookings.hold(principal, event_id, utcnow(),
-                                               seat_ids=body.seat_ids, qty=body.qty)
+    hold = await services_of(request).bookings.hold(principal, event_id, utcnow(),
+                                                    seat_ids=body.seat_ids, qty=body.qty)
     return JSONResponse(render.hold(hold), status_code=201)
 
 
 async def get_hold(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    hold, outcome = await hub_of(request).bookings.hold_status(principal,
-                                                                request.path_params["hold_id"])
+    hold, outcome = await services_of(request).bookings.hold_status(
+        principal, request.path_params["hold_id"])
     return JSONResponse(render.hold_status(hold, outcome))
 
 
 async def extend_hold(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    hold = await hub_of(request).bookings.extend(principal, request.path_params["hold_id"],
-                                                 utcnow())
+    hold = await services_of(request).bookings.extend(principal,
+                                                      request.path_params["hold_id"], utcnow())
     return JSONResponse(render.hold(hold))
 
 
 async def release_hold(request: Request) -> Response:
     principal = await require_principal(request)
-    await hub_of(request).bookings.release(principal, request.path_params["hold_id"], utcnow())
+    await services_of(request).bookings.release(principal, request.path_params["hold_id"],
+                                                utcnow())
     return Response(status_code=204)
 
 
 async def confirm_hold(request: Request) -> Response:
     principal = await require_principal(request)
     body = parse_body(ConfirmIn, await request.body(), optional=True)
-    hub = hub_of(request)
+    bookings = services_of(request).bookings
     hold_id = request.path_params["hold_id"]
     guest = body.guest.model_dump() if body.guest else None
 
     async def run() -> tuple[int, dict[str, object]]:
-        booking = await hub.bookings.confirm(principal, hold_id, utcnow(), guest)
+        booking = await bookings.confirm(principal, hold_id, utcnow(), guest)
         return 201, render.booking(booking)
 
     return await idempotent(request, principal, run)
 
 
 async def book(request: Request) -> Response:
+    """201 Booking, or 202 WaitlistEntry when sold out and ``waitlist: true``."""
     principal = await require_principal(request)
     event_id = path_id(request, "event_id")
     body = parse_body(BookIn, await request.body())
-    hub = hub_of(request)
+    box_office = services_of(request).box_office
     guest = body.guest.model_dump() if body.guest else None
 
     async def run() -> tuple[int, dict[str, object]]:
-        try:
-            booking = await hub.bookings.book(principal, event_id, utcnow(),
-                                              seat_ids=body.seat_ids, qty=body.qty, guest=guest)
-        except (SoldOut, NotEnoughSeats, SeatUnavailable):
-            if not body.waitlist:
-                raise
-            qty = body.qty or len(body.seat_ids or [])
-            entry = await hub.waitlist.join(principal, event_id, qty, utcnow())
-            return 202, render.waitlist_entry(entry)
-        return 201, render.booking(booking)
+        made = await box_office.book_or_wait(principal, event_id, utcnow(),
+                                             seat_ids=body.seat_ids, qty=body.qty, guest=guest,
+                                             wait=body.waitlist)
+        if isinstance(made, Booking):
+            return 201, render.booking(made)
+        return 202, render.waitlist_entry(made)
 
     return await idempotent(request, principal, run)
 
 
 async def my_bookings(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    bookings = await hub_of(request).store.user_bookings(principal.id)
+    bookings = await services_of(request).bookings.mine(principal)
     return JSONResponse([render.booking(b) for b in bookings])
 
 
 async def get_booking(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    booking = await hub_of(request).bookings.get_booking(principal,
-                                                         path_id(request, "booking_id"))
+    booking = await services_of(request).bookings.get_booking(principal,
+                                                              path_id(request, "booking_id"))
     return JSONResponse(render.booking(booking))
 
 
 async def cancel_booking(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    booking = await hub_of(request).bookings.cancel(principal, path_id(request, "booking_id"),
-                                                    utcnow())
+    booking = await services_of(request).bookings.cancel(principal,
+                                                         path_id(request, "booking_id"),
+                                                         utcnow())
     return JSONResponse(render.booking(booking))
 
 

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from web.auth import hub_of
+from hub.errors import NotFound
+from web.auth import services_of
 from web.errors import JSONResponse
 
 __all__ = ["STATIC_DIR", "routes"]
@@ -21,12 +22,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    hub = hub_of(request)
-    pg = await hub.db.ping()
-    try:
-        rd = bool(await hub.redis.ping())
-    except Exception:
-        rd = False
+    up = await services_of(request).readiness.check()
+    pg, rd = up["postgres"], up["redis"]
     body = {"status": "ok" if pg and rd else "unavailable",
             "postgres": "ok" if pg else "down", "redis": "ok" if rd else "down"}
     return JSONResponse(body, status_code=200 if pg and rd else 503)
@@ -35,8 +32,7 @@ async def readyz(request: Request) -> JSONResponse:
 def _page(name: str) -> Response:
     path = STATIC_DIR / name
     if not path.exists():
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "page not built",
-                                       "details": {}}}, status_code=404)
+        raise NotFound("page not built")
     return FileResponse(path, headers={"Cache-Control": "no-cache"})
 
 

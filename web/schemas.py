@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 from hub.errors import BadRequest, ValidationFailed
+from hub.holds import MAX_SEATS_PER_REQUEST
+from hub.seatmap import MAX_SECTION_RANK
 
 __all__ = [
     "BookIn",
@@ -28,10 +30,13 @@ __all__ = [
     "GuestIn",
     "HoldIn",
     "LoginIn",
+    "Password",
     "SeatMapIn",
     "SectionIn",
     "SignupIn",
+    "StrictIn",
     "WaitlistIn",
+    "error_fields",
     "parse_body",
     "parse_obj",
     "validation_error",
@@ -43,34 +48,51 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SeatId = Annotated[int, Field(ge=1, le=2**62)]
+#: A new password (bcrypt's 72-byte limit is checked in ``hub.accounts``).
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
+Qty = Annotated[int, Field(ge=1, le=MAX_SEATS_PER_REQUEST)]
 
 
-class _In(BaseModel):
+class StrictIn(BaseModel):
+    """A JSON body: strict types, unknown fields refused (see the module docstring)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SignupIn(_In):
+class SignupIn(StrictIn):
     name: Name
     email: Email
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    password: Password
 
 
-class LoginIn(_In):
+class LoginIn(StrictIn):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
-class SectionIn(_In):
+SectionRank = Annotated[int, Field(
+    ge=1, le=MAX_SECTION_RANK,
+    description="Preference for best available (1 = best). Ranked sections come first, "
+                "lowest rank first, then unranked ones; ties keep the list order.")]
+
+
+class SectionIn(StrictIn):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     rows: Annotated[int, Field(ge=1, le=500)]
     seats_per_row: Annotated[int, Field(ge=1, le=500)]
+    rank: SectionRank | None = None
 
 
-class SeatMapIn(_In):
-    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
+#: A seat map has 1..50 sections.
+Sections = Annotated[list[SectionIn], Field(min_length=1, max_length=50)]
 
 
-class EventIn(_In):
+class SeatMapIn(StrictIn):
+    sections: Sections
+
+
+class EventIn(StrictIn):
     name: Name
     venue: Name
     start_time: AwareDatetime
@@ -82,27 +104,27 @@ class EventIn(_In):
     auto_promote: bool = False
 
 
-class HoldIn(_In):
-    seat_ids: Annotated[list[SeatId], Field(min_length=1, max_length=50)] | None = None
-    qty: Annotated[int, Field(ge=1, le=50)] | None = None
+class HoldIn(StrictIn):
+    seat_ids: SeatIds | None = None
+    qty: Qty | None = None
 
 
-class WaitlistIn(_In):
-    qty: Annotated[int, Field(ge=1, le=50)]
+class WaitlistIn(StrictIn):
+    qty: Qty
 
 
-class GuestIn(_In):
+class GuestIn(StrictIn):
     name: Name
     email: Email
 
 
-class ConfirmIn(_In):
+class ConfirmIn(StrictIn):
     guest: GuestIn | None = None
 
 
-class BookIn(_In):
-    seat_ids: Annotated[list[SeatId], Field(min_length=1, max_length=50)] | None = None
-    qty: Annotated[int, Field(ge=1, le=50)] | None = None
+class BookIn(StrictIn):
+    seat_ids: SeatIds | None = None
+    qty: Qty | None = None
     guest: GuestIn | None = None
     waitlist: bool = False
 
@@ -111,10 +133,16 @@ _BAD_REQUEST_TYPES = ("json_invalid", "extra_forbidden", "model_type", "model_at
                       "dict_type", "list_type", "is_instance_of")
 
 
+def error_fields(exc: ValidationError, whole: str = "body") -> list[dict[str, str]]:
+    """``details.fields`` of a pydantic failure: ``[{field, message}]``, the field a dotted
+    path (``seat_map.sections.0.rows``), or ``whole`` for the input as a whole."""
+    return [{"field": ".".join(str(p) for p in e["loc"]) or whole, "message": e["msg"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
 def validation_error(exc: ValidationError) -> BadRequest | ValidationFailed:
     """The contract error for a pydantic failure (see module docstring)."""
-    fields = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-              for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+    fields = error_fields(exc)
     kinds = {e["type"] for e in exc.errors()}
     if any(k in _BAD_REQUEST_TYPES or k.endswith("_type") or k.endswith("_parsing")
            for k in kinds):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,25 +13,16 @@ import jwt
 
 from hub.errors import TokenExpired, Unauthenticated
 from hub.model import Role
+from hub.ports.runtime import Principal
 
 __all__ = ["ALGORITHM", "BcryptHasher", "Principal", "TokenCodec"]
 
 ALGORITHM = "HS256"  # pinned: a token naming any other algorithm (or "none") is refused
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated actor of a request or session, from a verified access token."""
-
-    id: int
-    role: Role
-    jti: str
-    issued_at: datetime
-    expires_at: datetime
-
-
 class TokenCodec:
-    """Issues and verifies JWTs. ``access_ttl`` / ``refresh_ttl`` are seconds."""
+    """:class:`hub.sessions.TokenCodec` on PyJWT. ``access_ttl`` / ``refresh_ttl`` are
+    seconds."""
 
     def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
         self.secret = secret
@@ -81,7 +71,8 @@ class TokenCodec:
         try:
             return Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
                              issued_at=datetime.fromtimestamp(float(c["iat"]), UTC),
-                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC))
+                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC),
+                             family=str(c["fam"]) if c.get("fam") else None)
         except (KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
 

@@ -13,10 +13,10 @@ timed; confirms/s = confirms ÷ summed confirm-phase seconds.
   holds its round's seats; timed, it sends ``{"op": "confirm"}`` for each hold. Includes
   everything a confirm costs: idempotency, the Lua lease check, the transaction, the publish.
 - **raw**: one asyncpg connection per worker on ``DATABASE_URL`` running, in one transaction,
-  the statements ``storage.store.PgStore.confirm`` issues (event status; seat rows ``FOR UPDATE``
-  in id order; active ``booking_seats`` check; ``INSERT`` booking; ``INSERT`` booking seat;
-  ``UPDATE`` seat fence) on the seats of a second fresh event. Its bookings are deleted
-  afterwards, so PostgreSQL and the Redis view agree again (``evently verify`` stays clean).
+  the statements ``storage.bookings.PgBookings.confirm`` issues (event status; seat rows
+  ``FOR UPDATE`` in id order; active ``booking_seats`` check; ``INSERT`` booking; ``INSERT``
+  booking seat; ``UPDATE`` seat fence) on the seats of a second fresh event. Its bookings are
+  deleted afterwards, so PostgreSQL and the Redis view agree again (``evently verify`` stays clean).
 
 Printed: confirms/s and confirm latency p50/p99 (ms) per side, and hub ÷ raw.
 """
@@ -40,7 +40,7 @@ from loadtest.wsclient import ws_url
 
 __all__ = ["RAW_CONFIRM_SQL", "main"]
 
-# The statements of storage.store.PgStore.confirm, in order, as plain SQL.
+# The statements of storage.bookings.PgBookings.confirm, in order, as plain SQL.
 RAW_CONFIRM_SQL = {
     "status": "SELECT status FROM events WHERE id = $1",
     "lock": (

@@ -33,7 +33,8 @@ from loadtest.bench.common import print_table, ratio, summarize_ms
 from loadtest.bench.hubsetup import available_seats, create_event, tokens
 from loadtest.bench.wsrpc import open_rpc
 from loadtest.wsclient import ws_url
-from storage.seatview import meta_key, script_source
+from storage.keys import event_meta, event_pattern
+from storage.seatview import script_source
 
 __all__ = ["main"]
 
@@ -87,7 +88,7 @@ async def bench_raw(
 ) -> tuple[int, list[float], int]:
     r = aioredis.Redis.from_url(redis_url, max_connections=concurrency + 4)
     event_id = RAW_EVENT_BASE + os.getpid() % 100_000
-    key = meta_key(event_id)
+    key = event_meta(event_id)
     hold, release, load = (r.register_script(script_source(n)) for n in ("hold", "release", "load"))
     args: list[object] = [event_id, 1, 1, 300_000, concurrency]
     for i in range(concurrency):
@@ -118,7 +119,7 @@ async def bench_raw(
     try:
         await asyncio.gather(*(loop(i) for i in range(concurrency)))
     finally:
-        stale = [k async for k in r.scan_iter(match=f"ev:{{e:{event_id}}}*", count=1000)]
+        stale = [k async for k in r.scan_iter(match=event_pattern(event_id), count=1000)]
         if stale:
             await r.delete(*stale)
         await r.aclose()

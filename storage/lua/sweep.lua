@@ -1,4 +1,5 @@
--- End every hold of this event whose lease ran out (DESIGN invariant 6). Safe to run from
+-- End every hold of this event whose lease ran out (DESIGN invariant 6), and return to sale
+-- the waitlist pool's seats whose reserve ran out. Safe to run from
 -- every process at once: a hold leaves the expiry index in the same script that ends it.
 -- A hold still 'confirming' when its grace ran out is NOT ended here: it is left for the
 -- caller to settle from PostgreSQL (DESIGN invariant 8), and retried after RETRY_MS should
@@ -21,7 +22,7 @@ for _, tok in ipairs(due) do
   else
     local seats
     if h[1] then seats = split(h[2]) else seats = seats_by_marker(tok); repair = '1' end
-    seats_csv = table.concat(end_hold(tok, user, seats, changes), ',')
+    seats_csv = table.concat(end_hold(tok, user, seats, changes, now), ',')
     record_outcome(tok, user, 'expired')
     ended = ended + 1
   end
@@ -32,5 +33,16 @@ for _, tok in ipairs(due) do
   out[#out + 1] = h[4] or '0'
 end
 if ended > 0 then tally(now, 'expiries', ended) end
+-- Pooled seats whose waitlist reserve ran out return to public sale (README "Waitlist").
+for _, s in ipairs(redis.call('ZRANGEBYSCORE', POOL_DL, '-inf', now, 'LIMIT', 0,
+                              tonumber(ARGV[3]))) do
+  unpool(s)
+  if redis.call('HGET', VIEW, s) == 'r' then
+    redis.call('HSET', VIEW, s, 'a')
+    redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
+    redis.call('HINCRBY', META, 'held', -1)
+    changes[#changes + 1] = {s, 'available'}
+  end
+end
 emit(ARGV[1], changes, now)
 return out

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, auth
+from tests.support.api import PASSWORD, auth
 
 pytestmark = pytest.mark.e2e
 

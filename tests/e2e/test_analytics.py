@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import auth
+from tests.support.api import auth
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
-from tests.conftest import auth
+from storage.keys import user_channel
+from tests.support.api import auth
 from tests.support.stores import timing
 from tests.support.wsclient import LiveClient
 
@@ -74,7 +75,7 @@ async def test_revoked_sessions_are_closed_with_4401(hub: Any, make_user: Any,
         await ws.send(orjson.dumps({"op": "auth", "token": user["token"], "ref": 1}))
         assert orjson.loads(await ws.recv())["type"] == "ok"
         r = aioredis.Redis.from_url(clean_stores.redis_url)
-        await r.publish(f"u:{user['id']}", orjson.dumps({"type": "session.revoked"}))
+        await r.publish(user_channel(user["id"]), orjson.dumps({"type": "session.revoked"}))
         await r.aclose()
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), timing(3))

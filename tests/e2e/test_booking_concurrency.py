@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import auth
+from tests.support.api import auth
 from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.e2e

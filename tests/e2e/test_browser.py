@@ -2,8 +2,8 @@
 
 Two browser contexts play two people. Everything goes through the pages' stable hooks
 (data-seat-id/data-status, data-action, data-connection, data-event-id + data-field) and the
-public REST contract. Fixtures from the e2e conftest: ``hub_server`` (.url, .restart()),
-``make_user(role=...)`` and ``make_event(token, **fields)``.
+public REST contract. Fixtures: ``browser`` and ``ui`` (tests/e2e/conftest.py), ``hub_server``
+(.url, .restart()), ``make_user(role=...)`` and ``make_event(token, **fields)``.
 
 A failing test leaves screenshots in test-output/screenshots/<test name>.png.
 """
@@ -12,56 +12,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-try:
-    from .browser_helpers import CHROMIUM, CHROMIUM_ARGS, Rest, UiSession, event_fields, ms
-except ImportError:  # tests/ is not a package: rootdir-relative import
-    from browser_helpers import CHROMIUM, CHROMIUM_ARGS, Rest, UiSession, event_fields, ms  # type: ignore[no-redef]
+from tests.support.browser import SCREENSHOTS, Rest, UiSession, event_fields, ms
+from tests.support.servers import HubProcess, hub_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 COUNTDOWN = re.compile(r"^\d+:\d\d$")  # m:ss
 LIVE_WITHIN = 1.0  # seconds for a change by one person to reach another's screen
-
-
-@pytest.fixture(scope="module")
-def browser(hub_server) -> Iterator[Browser]:
-    """Chromium for this module only.
-
-    Playwright's sync API keeps an event loop marked running in this thread while it is
-    started, so the hub (whose set-up calls asyncio.run) must start first, and it must stop
-    before other modules' asyncio tests run.
-    """
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def ui(browser: Browser, hub_server, request: pytest.FixtureRequest) -> Iterator[UiSession]:
-    """Browser contexts for one test; screenshots of every page if the test failed."""
-    session = UiSession(browser, hub_server.url)
-    failed_before = request.session.testsfailed
-    yield session
-    # The call phase's report is counted before fixtures are torn down, so a rise here means
-    # this test failed; no reporting hook needed.
-    if request.session.testsfailed > failed_before:
-        out = Path(request.config.rootpath) / "test-output" / "screenshots"
-        session.screenshot_all(out, request.node.name)
-        for line in session.console[-50:]:
-            print(line)
-    session.close()
 
 
 def seat_ids(rest: Rest, event_id: int) -> list[int]:
@@ -70,6 +34,7 @@ def seat_ids(rest: Rest, event_id: int) -> list[int]:
 
 def sign_in_with_form(page: Page, user: dict) -> None:
     page.goto("/")
+    page.locator('[data-action="sign-in"]').click()
     form = page.locator('form[data-form="login"]')
     form.locator('[name="email"]').fill(user["email"])
     form.locator('[name="password"]').fill(user["password"])
@@ -304,9 +269,6 @@ def test_seat_picker_works_on_a_phone_with_the_keyboard(
 def test_expired_access_token_is_refreshed_without_losing_the_page(
     browser: Browser, clean_stores, make_user, make_event, request: pytest.FixtureRequest
 ):
-    from tests.conftest import hub_env
-    from tests.support.servers import HubProcess
-
     short = HubProcess(hub_env(clean_stores, ACCESS_TOKEN_TTL_SECONDS="10")).start()
     session = UiSession(browser, short.url)
     failed_before = request.session.testsfailed
@@ -328,7 +290,6 @@ def test_expired_access_token_is_refreshed_without_losing_the_page(
         assert second != first
     finally:
         if request.session.testsfailed > failed_before:
-            out = Path(request.config.rootpath) / "test-output" / "screenshots"
-            session.screenshot_all(out, request.node.name)
+            session.screenshot_all(SCREENSHOTS, request.node.name)
         session.close()
         short.stop()

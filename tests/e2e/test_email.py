@@ -11,8 +11,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import PASSWORD, auth, hub_env
-from tests.support.servers import HubProcess, free_port
+from tests.support.api import PASSWORD, auth
+from tests.support.servers import HubProcess, free_port, hub_env
 from tests.support.stores import timing
 
 pytestmark = pytest.mark.e2e

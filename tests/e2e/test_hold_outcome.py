@@ -1,18 +1,23 @@
-"""``GET /holds/{id}`` tells a buyer how a hold ended (issue 10 "Faults"), and a confirm blocked
-on a seat row gives up within the confirm grace (DESIGN invariant 8)."""
+"""``GET /holds/{id}`` tells a buyer how a hold ended (issue 10 "Faults"), a confirm blocked
+on a seat row gives up within the confirm grace, and a retried confirm whose first commit's
+answer was lost gets that booking (DESIGN invariant 8)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import auth
+from hub.ports import ConfirmCommand
+from storage.bookings import PgBookings
+from storage.db import Database
 from tests.support import stores as test_stores
+from tests.support.api import auth
 from tests.support.servers import HubProcess
 
 pytestmark = pytest.mark.e2e
@@ -93,3 +98,31 @@ async def test_confirm_blocked_on_a_row_lock_gives_up_inside_the_grace(
     assert _status(hub, buyer["token"], held).json()["status"] == "active"
     r = httpx.post(f"{hub.url}/holds/{held}/confirm", headers=auth(buyer["token"]))
     assert r.status_code == 201, r.text
+
+
+async def test_retry_after_a_lost_answer_gets_the_booking(
+        hub: HubProcess, stores: test_stores.TestStores, make_user: MakeUser,
+        make_event: MakeEvent) -> None:
+    """A confirm committed but its answer never reached the hub (PostgreSQL went away right
+    after the commit): the buyer's retry answers 201 with that booking, not 409."""
+    admin, buyer = make_user("admin"), make_user()
+    event = make_event(admin["token"], capacity=4)
+    async with httpx.AsyncClient(base_url=hub.url, headers=auth(buyer["token"])) as c:
+        r = await c.post(f"/events/{event['id']}/holds", json={"qty": 2})
+        assert r.status_code == 201, r.text
+        hold = r.json()
+        db = Database(stores.database_url, 1)
+        try:  # the commit whose answer was lost, made as the hub would have made it
+            first = await PgBookings(db, email=False).confirm(ConfirmCommand(
+                event_id=event["id"], user_id=buyer["id"], hold_id=hold["hold_id"],
+                seat_ids=sorted(hold["seat_ids"]), fence=0, now=datetime.now(UTC),
+                lock_timeout_ms=2000))
+        finally:
+            await db.close()
+        r = await c.post(f"/holds/{hold['hold_id']}/confirm")
+        assert r.status_code == 201, r.text
+        assert r.json()["id"] == first.id
+        seats = (await c.get(f"/events/{event['id']}/seats")).json()["seats"]
+        assert {s["status"] for s in seats if s["id"] in hold["seat_ids"]} == {"sold"}
+        status = (await c.get(f"/holds/{hold['hold_id']}")).json()
+        assert status["status"] == "confirmed" and status["booking_id"] == first.id

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, auth, hub_env
 from tests.support import stores as test_stores
-from tests.support.servers import HubProcess
+from tests.support.api import PASSWORD, auth
+from tests.support.servers import HubProcess, hub_env
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_live import settle
-from tests.support.wsclient import LiveClient
+from tests.support.wsclient import LiveClient, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, _clean, _set_role, run_sync
 from tests.support import stores as test_stores
+from tests.support.api import PASSWORD
 from tests.support.servers import HubProcess
+from tests.support.stores import clean, run_sync, set_role
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -32,12 +33,12 @@ SKIPPED = [("POST", "/auth/logout"), ("DELETE", "/admin/users/{user_id}")]
 @pytest.fixture(scope="module")
 def admin_token(stores: test_stores.TestStores, hub_server: HubProcess) -> str:
     """An admin's access token, on emptied stores."""
-    run_sync(_clean(stores))
+    run_sync(clean(stores))
     email = "fuzz-admin@example.test"
     r = httpx.post(hub_server.url + "/auth/signup",
                    json={"name": "Fuzz Admin", "email": email, "password": PASSWORD})
     assert r.status_code == 201, r.text
-    run_sync(_set_role(stores, r.json()["id"], "admin"))
+    run_sync(set_role(stores, r.json()["id"], "admin"))
     r = httpx.post(hub_server.url + "/auth/login", json={"email": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])

@@ -7,18 +7,32 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-__all__ = ["HubProcess", "free_port"]
+from tests.support.stores import TestStores
+
+__all__ = ["ROOT", "HubProcess", "free_port", "hub_env"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def hub_env(stores: TestStores, **extra: str) -> dict[str, str]:
+    """The environment of a test hub process; each call gets its own data (and metrics)
+    folder, so concurrent test runs on one machine never share one."""
+    data_dir = tempfile.mkdtemp(prefix="evently-hub-")
+    return {"DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url,
+            "JWT_SECRET": "test-secret-" + "x" * 32, "BCRYPT_ROUNDS": "4",
+            "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning",
+            "EVENTLY_DATA_DIR": data_dir, **extra}
+
+
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -4,14 +4,21 @@ else the embedded servers (the same ones ``evently serve`` uses by default)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import tempfile
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["TestStores", "open_stores", "timing"]
+__all__ = ["TABLES", "TestStores", "clean", "open_stores", "pg_url", "run_sync", "set_role",
+           "timing"]
+
+T = TypeVar("T")
+TABLES = ("email_outbox", "notifications", "waitlist_entries", "booking_seats", "bookings",
+          "idempotency_keys", "refresh_tokens", "seats", "events", "users")
 
 
 def timing(seconds: float) -> float:
@@ -21,6 +28,10 @@ def timing(seconds: float) -> float:
 
 @dataclass
 class TestStores:
+    """The test session's PostgreSQL and Redis (and the embedded servers, when started)."""
+
+    __test__ = False  # not a test class, whatever its name says
+
     database_url: str  # postgresql+asyncpg://…/evently_test
     redis_url: str
     embedded: Any = None
@@ -72,3 +83,42 @@ def open_stores() -> TestStores:
     upgrade(normalized)
     return TestStores(normalized, redis_url, embedded,
                       data_dir if embedded is not None else None)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def pg_url(stores: TestStores) -> str:
+    """The test database as a plain ``postgresql://`` URL (for asyncpg)."""
+    return stores.database_url.replace("postgresql+asyncpg", "postgresql")
+
+
+async def clean(stores: TestStores) -> None:
+    """Empty every table (identities restarted) and flush the test Redis database."""
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    conn = await asyncpg.connect(pg_url(stores))
+    try:
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    r = aioredis.Redis.from_url(stores.redis_url)
+    try:
+        await r.flushdb()
+    finally:
+        await r.aclose()
+
+
+async def set_role(stores: TestStores, user_id: int, role: str) -> None:
+    """Give a user a role directly in the database (there is no API to become admin)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_url(stores))
+    try:
+        await conn.execute("UPDATE users SET role = $1 WHERE id = $2", role, user_id)
+    finally:
+        await conn.close()

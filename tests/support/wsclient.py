@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from typing import Any
 
 import orjson
 import websockets
 
-__all__ = ["LiveClient"]
+from tests.support.api import server_map
+from tests.support.stores import timing
+
+__all__ = ["LiveClient", "settle"]
 
 
 class LiveClient:
@@ -120,3 +124,18 @@ class LiveClient:
         elif kind == "recovered":
             pass
         self.pushes.put_nowait(msg)
+
+
+async def settle(clients: list[LiveClient], hub: Any, event_id: int,
+                 within: float = 1.0) -> dict[int, str]:
+    """Wait up to ``within`` seconds (scaled) for every client's map to equal the server's;
+    returns the server's map. Raises AssertionError naming the clients that disagree."""
+    deadline = time.monotonic() + timing(within)
+    while True:
+        truth = server_map(hub, event_id)
+        if all(c.seats.get(event_id) == truth for c in clients):
+            return truth
+        if time.monotonic() > deadline:
+            wrong = [i for i, c in enumerate(clients) if c.seats.get(event_id) != truth]
+            raise AssertionError(f"clients {wrong[:10]} disagree with the server")
+        await asyncio.sleep(0.05)

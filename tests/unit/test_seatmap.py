@@ -1,7 +1,14 @@
 import pytest
 
 from hub.errors import ValidationFailed
-from hub.seatmap import Section, row_name, seats_for_capacity, seats_for_map
+from hub.seatmap import (
+    Section,
+    row_name,
+    seat_rank,
+    seats_for_capacity,
+    seats_for_map,
+    section_of,
+)
 
 
 def test_row_names_go_past_z_like_spreadsheets() -> None:
@@ -33,6 +40,8 @@ def test_neighbours_in_a_row_have_consecutive_ranks_and_rows_do_not_touch() -> N
     [Section("A", 1, 501)],
     [Section("A", 1, 5), Section("A", 1, 5)],
     [Section(" ", 1, 5)],
+    [Section("A", 1, 5, rank=0)],
+    [Section("A", 1, 5, rank=1001)],
 ])
 def test_bad_seat_maps_are_refused_with_the_fields(sections: list[Section]) -> None:
     with pytest.raises(ValidationFailed) as err:
@@ -44,3 +53,12 @@ def test_bad_seat_maps_are_refused_with_the_fields(sections: list[Section]) -> N
 def test_capacity_out_of_range(capacity: int) -> None:
     with pytest.raises(ValidationFailed):
         seats_for_capacity(capacity)
+
+
+def test_a_rank_carries_section_preference_row_row_length_and_number() -> None:
+    seats = seats_for_map([Section("Stalls", 2, 50), Section("Circle", 1, 40, rank=1)])
+    circle_a7 = next(s for s in seats if s.label == "Circle A7")
+    stalls_b3 = next(s for s in seats if s.label == "Stalls B3")
+    assert circle_a7.rank == seat_rank(0, 0, 40, 7) == 40_007
+    assert stalls_b3.rank == seat_rank(1, 1, 50, 3) == 1_001_050_003
+    assert section_of(stalls_b3.rank) == 1 and section_of(circle_a7.rank) == 0

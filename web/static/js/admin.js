@@ -3,6 +3,7 @@
 
 import { api, currentUser, login, logout, refreshTokens, session } from "./api.js";
 import { $, announce, announceError, formatTime, h, mount } from "./dom.js";
+import { showAttendees } from "./attendees.js";
 import { Series, Sparkline } from "./sparkline.js";
 import { HubSocket } from "./ws.js";
 
@@ -91,9 +92,11 @@ function ensureRow(id) {
   if (row) return row;
   const series = Object.fromEntries(FIELDS.map((f) => [f, new Series()]));
   const seats = new Sparkline([{ series: series.sold, className: "sold" }, { series: series.held, className: "held" }],
-    { width: 110, height: 28, label: `Sold and held seats over time, event ${id}` });
+    { width: 140, height: 34, label: `Sold and held seats over time, event ${id}` });
   const rate = new Sparkline([{ series: series.holds_per_min, className: "holds" }, { series: series.bookings_per_min, className: "bookings" }],
-    { width: 110, height: 28, label: `Holds and bookings per minute over time, event ${id}` });
+    { width: 140, height: 34, label: `Holds and bookings per minute over time, event ${id}` });
+  const key = (...parts) => h("span", { class: "spark-key", "aria-hidden": "true" },
+    parts.map(([cls, text]) => h("span", { class: `key key-${cls}`, text })));
   const cells = {};
   const nameCell = h("th", { scope: "row", class: "event-name" });
   const actions = h("td", { class: "row-actions" });
@@ -101,8 +104,8 @@ function ensureRow(id) {
     nameCell,
     FIELDS.map((f) => (cells[f] = h("td", { class: "num", "data-field": f, text: "–" }))),
     h("td", { class: "trend" },
-      h("div", { class: "spark-pair" }, seats.el, h("span", { class: "spark-key", text: "sold / held" })),
-      h("div", { class: "spark-pair" }, rate.el, h("span", { class: "spark-key", text: "holds / bookings per min" }))),
+      h("div", { class: "spark-pair" }, seats.el, key(["sold", "sold"], ["held", "held"])),
+      h("div", { class: "spark-pair" }, rate.el, key(["holds", "holds/min"], ["bookings", "bookings/min"]))),
     actions,
   );
   row = { id, tr, cells, nameCell, actions, info: null, series, charts: [seats, rate] };
@@ -208,47 +211,6 @@ async function setActive(row, active) {
 }
 
 // ---- attendees ------------------------------------------------------------------------------
-
-function pick(obj, ...paths) {
-  for (const path of paths) {
-    const v = path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
-    if (v !== undefined && v !== null && v !== "") return v;
-  }
-  return "";
-}
-
-async function showAttendees(row) {
-  const box = $("#attendees");
-  const name = row.info?.name ?? `Event ${row.id}`;
-  try {
-    const res = await api.get(`/admin/events/${row.id}/attendees`);
-    const items = Array.isArray(res) ? res : res?.items ?? res?.attendees ?? res?.bookings ?? [];
-    mount(box,
-      h("div", { class: "section-head" },
-        h("h2", { id: "attendees-title", tabindex: "-1", text: `Attendees — ${name} (${items.length})` }),
-        h("button", { type: "button", class: "btn subtle", text: "Close", onclick: () => { box.hidden = true; } })),
-      items.length === 0 ? h("p", { class: "muted", text: "No bookings yet." }) : h("div", { class: "table-wrap" },
-        h("table", { class: "data", "data-attendees": row.id },
-          h("thead", {}, h("tr", {}, ["Booking", "Name", "Email", "Guest", "Seats", "Status", "Booked"].map((t) => h("th", { scope: "col", text: t })))),
-          h("tbody", {}, items.map((a) => {
-            const seats = pick(a, "seats", "booking.seats", "labels");
-            const guest = [pick(a, "guest.name", "booking.guest.name"), pick(a, "guest.email", "booking.guest.email")].filter(Boolean).join(" · ");
-            return h("tr", { "data-booking-id": pick(a, "booking_id", "booking.id", "id") },
-              h("td", { text: `#${pick(a, "booking_id", "booking.id", "id")}` }),
-              h("td", { text: pick(a, "user.name", "name", "user_name") }),
-              h("td", { text: pick(a, "user.email", "email", "user_email") }),
-              h("td", { text: guest }),
-              h("td", { text: Array.isArray(seats) ? seats.join(", ") : String(seats || pick(a, "qty", "booking.qty")) }),
-              h("td", { text: pick(a, "status", "booking.status") }),
-              h("td", { text: formatTime(pick(a, "created_at", "booking.created_at")) }));
-          })))),
-    );
-    box.hidden = false;
-    $("#attendees-title").focus();
-  } catch (err) {
-    announceError(err);
-  }
-}
 
 // ---- summary --------------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 
 import { api, currentUser, login, logout, refreshTokens, session, signup } from "./api.js";
 import { makeCommand } from "./commands.js";
-import { $, announce, announceError, formatCountdown, h, mount, uuid } from "./dom.js";
+import { $, announce, announceError, describeError, formatCountdown, h, mount, uuid } from "./dom.js";
 import { HoldStore, bindHoldsPanel, startCountdowns } from "./holds.js";
-import { bookingsPage, eventPage, eventsPage } from "./pages.js";
+import { eventPage } from "./eventpage.js";
+import { bookingsPage, eventsPage } from "./pages.js";
 import { HubSocket } from "./ws.js";
 
 const ws = new HubSocket({ getToken: () => session.access, refreshToken: refreshTokens });
@@ -19,6 +20,8 @@ export const app = {
   bookings: [],
   waitlist: [],
   eventNames: new Map(),
+  /** event id → start_time (RFC 3339), for "My bookings". */
+  eventDates: new Map(),
   bus: new EventTarget(),
   page: null,
   /** Booking ids this tab just confirmed or cancelled, so their pushes aren't announced twice. */
@@ -73,12 +76,13 @@ export async function refreshWaitlist() {
   emit("waitlist");
 }
 
-/** Move keyboard focus to the sign-in form and say why. */
+/** Open the sign-in dialog, say why, and put keyboard focus on its email field. */
 export function requireSignIn(why = "Sign in to hold and book seats.") {
-  announce(why, { kind: "warning" });
-  const input = $('#auth form[data-form="login"] [name="email"]');
-  input?.scrollIntoView({ block: "center" });
-  input?.focus();
+  const dialog = $("#auth");
+  $("[data-auth-why]", dialog).textContent = why;
+  $("[data-auth-error]", dialog).textContent = "";
+  if (!dialog.open) dialog.showModal();
+  $('form[data-form="login"] [name="email"]', dialog)?.focus();
 }
 
 // ---- hold actions (used by the holds panel) -------------------------------------------
@@ -226,7 +230,6 @@ function showConnection(state) {
 
 function renderAccount() {
   const el = $("#account");
-  const authEl = $("#auth");
   if (app.user) {
     mount(el,
       h("span", { class: "who", "data-user-id": app.user.id, text: app.user.name || app.user.email }),
@@ -237,11 +240,10 @@ function renderAccount() {
           signedOut("You are signed out.");
         } }),
     );
-    authEl.hidden = true;
+    if ($("#auth").open) $("#auth").close();
   } else {
-    mount(el, h("a", { href: "#auth", class: "btn subtle", text: "Sign in",
-      onclick: (ev) => { ev.preventDefault(); requireSignIn("Sign in or create an account."); } }));
-    authEl.hidden = false;
+    mount(el, h("button", { type: "button", class: "btn primary", "data-action": "sign-in", text: "Sign in",
+      onclick: () => requireSignIn("") }));
   }
 }
 
@@ -273,6 +275,7 @@ function signedOut(message) {
 }
 
 function bindAuthForms() {
+  $('[data-action="close-sign-in"]').addEventListener("click", () => $("#auth").close());
   const loginForm = $('form[data-form="login"]');
   const signupForm = $('form[data-form="signup"]');
   async function submit(form, fn) {
@@ -285,7 +288,7 @@ function bindAuthForms() {
       await signedIn();
       announce(`Welcome, ${app.user?.name || app.user?.email}.`, { kind: "success" });
     } catch (err) {
-      announceError(err);
+      $("[data-auth-error]").textContent = describeError(err);
     } finally {
       button.disabled = false;
       form.setAttribute("aria-busy", "false");
@@ -314,10 +317,8 @@ function route() {
   } else if (hash.startsWith("/bookings")) {
     $('[data-nav="bookings"]')?.setAttribute("aria-current", "page");
     app.page = bookingsPage(app, view);
-  } else if (hash === "auth") {
-    requireSignIn("Sign in or create an account.");
-    return;
   } else {
+    if (hash === "auth") requireSignIn("Sign in or create an account.");
     $('[data-nav="events"]')?.setAttribute("aria-current", "page");
     app.page = eventsPage(app, view);
   }

@@ -45,10 +45,9 @@ export function mount(el, ...children) {
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
-const MAX_MESSAGES = 5;
-
 /**
- * Show a message in the page's live regions.
+ * Show a message in the page's live regions, replacing the one shown before (one toast at a
+ * time: an old message never lingers under a newer one).
  * kind "error" goes to the role=alert region (read at once by screen readers) and
  * carries data-error-code; "info"/"success" go to the polite region and fade after a while.
  */
@@ -64,8 +63,8 @@ export function announce(text, { kind = "info", code = null, timeout = null } = 
       onclick: () => item.remove(),
     }),
   );
+  for (const id of ["errors", "messages"]) document.getElementById(id)?.replaceChildren();
   region.append(item);
-  while (region.children.length > MAX_MESSAGES) region.firstElementChild.remove();
   const ttl = timeout ?? (kind === "error" ? 15000 : 7000);
   if (ttl > 0) setTimeout(() => item.remove(), ttl);
   return item;

@@ -1,7 +1,5 @@
-// The seat map: SeatModel keeps statuses in step with the server's snapshot/delta stream
-// (no DOM), SeatMapView draws sections → rows → seat buttons and updates them in place.
-
-import { h } from "./dom.js";
+// The seat model: SeatModel keeps statuses in step with the server's snapshot/delta stream
+// (no DOM); venue.js draws it.
 
 export const STATUSES = ["available", "held", "sold", "mine"];
 
@@ -101,14 +99,15 @@ export class SeatModel {
     return status === "held" && mine.has(id) ? "mine" : status;
   }
 
-  counts(mine) {
+  /** Seats by shown status; over the known seats, or every streamed seat when no meta. */
+  counts(mine = new Set()) {
     const counts = { available: 0, held: 0, sold: 0, mine: 0 };
-    for (const id of this.meta.keys()) counts[this.displayStatus(id, mine)] += 1;
+    for (const id of this.meta.size ? this.meta.keys() : this.status.keys()) counts[this.displayStatus(id, mine)] += 1;
     return counts;
   }
 }
 
-const STATUS_WORDS = { available: "available", held: "held by someone else", sold: "sold", mine: "held by you" };
+const STATUS_WORDS = { available: "available", held: "held by someone else", sold: "sold", mine: "held by you", booked: "booked by you" };
 
 /** "Stalls row A seat 5, available" (CONTRACT labels; section may be absent). */
 export function seatLabel(seat, status, selected = false) {
@@ -118,148 +117,4 @@ export function seatLabel(seat, status, selected = false) {
     seat.number !== null && seat.number !== undefined ? `seat ${seat.number}` : `seat ${seat.label}`,
   ].filter(Boolean).join(" ");
   return `${where}, ${STATUS_WORDS[status] ?? status}${selected ? ", selected" : ""}`;
-}
-
-function naturalCompare(a, b) {
-  return String(a ?? "").localeCompare(String(b ?? ""), undefined, { numeric: true });
-}
-
-/**
- * Draws the map into `root` and keeps one button per seat.
- * onToggle(id) is called when an available seat is activated.
- */
-export class SeatMapView {
-  constructor(root, model, { onToggle }) {
-    this.root = root;
-    this.model = model;
-    this.onToggle = onToggle;
-    this.buttons = new Map();
-    this.selected = new Set();
-    this.mine = new Set();
-    this.root.addEventListener("keydown", (ev) => this.#onKey(ev));
-  }
-
-  /** (Re)build every section, row and seat from the model's meta. */
-  build() {
-    const sections = new Map();
-    const seats = [...this.model.meta.values()].sort((a, b) => a.id - b.id);
-    for (const seat of seats) {
-      const sKey = seat.section ?? "";
-      if (!sections.has(sKey)) sections.set(sKey, new Map());
-      const rows = sections.get(sKey);
-      const rKey = seat.row ?? "";
-      if (!rows.has(rKey)) rows.set(rKey, []);
-      rows.get(rKey).push(seat);
-    }
-    this.buttons.clear();
-    const blocks = [];
-    let first = true;
-    for (const [section, rows] of sections) {
-      const rowEls = [];
-      for (const [row, rowSeats] of rows) {
-        rowSeats.sort((a, b) => naturalCompare(a.number, b.number) || a.id - b.id);
-        const buttons = rowSeats.map((seat) => {
-          const btn = h("button", {
-            type: "button",
-            class: "seat",
-            "data-seat-id": seat.id,
-            tabindex: first ? "0" : "-1",
-            text: seat.number ?? seat.label,
-            title: seat.label,
-            onclick: () => this.#activate(seat.id),
-          });
-          first = false;
-          this.buttons.set(seat.id, btn);
-          return btn;
-        });
-        rowEls.push(
-          h("div", { class: "seat-row", role: "group", "aria-label": `${section ? `${section} ` : ""}row ${row}`, "data-row": row },
-            h("span", { class: "row-label", "aria-hidden": "true", text: row }),
-            h("div", { class: "row-seats" }, buttons),
-          ),
-        );
-      }
-      const title = section || "Seats";
-      blocks.push(
-        h("section", { class: "seat-section", "data-section": section, "aria-label": title },
-          h("h3", { class: "section-title", text: title }),
-          h("div", { class: "section-rows" }, rowEls),
-        ),
-      );
-    }
-    this.root.replaceChildren(
-      h("div", { class: "stage", "aria-hidden": "true", text: "Stage" }),
-      ...blocks,
-    );
-    this.update();
-  }
-
-  /** Refresh the given seats (all when omitted). `mine` = seat ids in my holds for this event. */
-  update(ids = null, mine = this.mine) {
-    this.mine = mine;
-    for (const id of ids ?? this.buttons.keys()) {
-      const btn = this.buttons.get(id);
-      const seat = this.model.meta.get(id);
-      if (!btn || !seat) continue;
-      const status = this.model.displayStatus(id, mine);
-      if (status !== "available") this.selected.delete(id);
-      const selected = this.selected.has(id);
-      if (btn.dataset.status !== status) btn.dataset.status = status;
-      btn.classList.toggle("selected", selected);
-      btn.setAttribute("aria-pressed", String(selected));
-      btn.setAttribute("aria-disabled", String(status !== "available"));
-      btn.setAttribute("aria-label", seatLabel(seat, status, selected));
-    }
-  }
-
-  clearSelection() {
-    const ids = [...this.selected];
-    this.selected.clear();
-    this.update(ids);
-  }
-
-  #activate(id) {
-    if (this.model.displayStatus(id, this.mine) !== "available") return;
-    if (this.selected.has(id)) this.selected.delete(id);
-    else this.selected.add(id);
-    this.update([id]);
-    this.#focus(this.buttons.get(id));
-    this.onToggle?.(id);
-  }
-
-  #focus(btn) {
-    if (!btn) return;
-    for (const b of this.root.querySelectorAll('.seat[tabindex="0"]')) if (b !== btn) b.tabIndex = -1;
-    btn.tabIndex = 0;
-    btn.focus();
-  }
-
-  // Arrow keys move within and between rows (a roving tabindex: the map is one Tab stop).
-  #onKey(ev) {
-    const btn = ev.target.closest?.(".seat");
-    if (!btn) return;
-    const rowSeats = [...btn.parentElement.children];
-    const index = rowSeats.indexOf(btn);
-    const rows = [...this.root.querySelectorAll(".row-seats")];
-    const rowIndex = rows.indexOf(btn.parentElement);
-    let target = null;
-    switch (ev.key) {
-      case "ArrowLeft": target = rowSeats[index - 1]; break;
-      case "ArrowRight": target = rowSeats[index + 1]; break;
-      case "Home": target = rowSeats[0]; break;
-      case "End": target = rowSeats.at(-1); break;
-      case "ArrowUp":
-      case "ArrowDown": {
-        const other = rows[rowIndex + (ev.key === "ArrowUp" ? -1 : 1)];
-        if (other) {
-          const seats = [...other.children];
-          target = seats[Math.min(index, seats.length - 1)];
-        }
-        break;
-      }
-      default: return;
-    }
-    ev.preventDefault();
-    this.#focus(target);
-  }
 }

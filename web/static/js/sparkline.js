@@ -54,16 +54,21 @@ export class Sparkline {
     });
   }
 
+  /**
+   * Redraw. Until a series has `limit` points its points are spread over the whole width, so
+   * the chart is filled from the first push (one point is a flat line at that value).
+   */
   draw() {
     const { width, height } = this;
-    const limit = Math.max(2, ...this.lines.map((l) => l.series.limit));
+    const longest = Math.max(...this.lines.map((l) => l.series.values.length));
     const max = Math.max(1, ...this.lines.flatMap((l) => l.series.values));
-    const step = width / (limit - 1);
+    const step = width / Math.max(1, longest - 1);
     const pad = 2;
     const y = (v) => (height - pad - (v / max) * (height - 2 * pad)).toFixed(1);
     this.lines.forEach(({ series }, i) => {
       const n = series.values.length;
-      const pts = series.values.map((v, j) => `${(width - (n - 1 - j) * step).toFixed(1)},${y(v)}`);
+      const pts = n === 1 ? [`0,${y(series.last)}`, `${width},${y(series.last)}`]
+        : series.values.map((v, j) => `${(width - (n - 1 - j) * step).toFixed(1)},${y(v)}`);
       this.polys[i].setAttribute("points", pts.join(" "));
       if (n) {
         this.dots[i].setAttribute("cx", String(width - 2));

@@ -21,11 +21,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "SCREENSHOTS",
+    "SIZES",
     "TIME_SCALE",
     "Rest",
     "UiSession",
     "event_fields",
     "ms",
+    "shot",
 ]
 
 CHROMIUM = os.environ.get("EVENTLY_CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +41,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# Screenshots kept as test artifacts (test-output/ is not committed).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+# The two screen sizes every seat-picker test runs at: test id → phone?
+SIZES = {"desktop": False, "phone": True}
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save what `page` shows now as SCREENSHOTS/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
 
 # Every timeout in these tests is multiplied by this (slow CI machines set it to 2 or 3),
 # the same variable as tests/support/stores.py uses.
@@ -84,6 +101,12 @@ class Rest:
         res.raise_for_status()
         return res.json() if res.content else None
 
+    def delete(self, path: str) -> Any:
+        """DELETE `path`; the JSON body, or None for 204."""
+        res = httpx.delete(self.base_url + path, headers=self._headers(), timeout=10)
+        res.raise_for_status()
+        return res.json() if res.content else None
+
     def seats(self, event_id: int) -> list[dict[str, Any]]:
         """GET /events/{id}/seats, ordered by seat id."""
         return sorted(self.get(f"/events/{event_id}/seats")["seats"], key=lambda s: s["id"])
@@ -114,8 +137,9 @@ class UiSession:
         phone: bool = False,
     ) -> Page:
         """A fresh context (own storage, own WebSocket); signed in when `token` is given."""
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+        context = self.browser.new_context(viewport=viewport, base_url=self.base_url,
+                                           has_touch=phone)
         self.contexts.append(context)
         if token:
             saved = json.dumps(
