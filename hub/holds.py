@@ -43,10 +43,17 @@ class HoldLimits:
     """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
 
     ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
-    runs; a confirm that outlives it is repaired from PostgreSQL by the sweeper.
+    runs; the transaction gives up waiting for row locks after half of it
+    (:attr:`confirm_lock_timeout_ms`), and once the grace has passed the sweeper settles the
+    hold from PostgreSQL (DESIGN invariant 8).
     """
 
     hold_max_lifetime_seconds: int = 1800
     max_held_seats_per_user: int = 10
-    confirm_grace_seconds: int = 30
+    confirm_grace_seconds: int = 5
     max_seats_per_request: int = MAX_SEATS_PER_REQUEST
+
+    @property
+    def confirm_lock_timeout_ms(self) -> int:
+        """The confirm transaction's PostgreSQL ``lock_timeout``: half the grace, ≥ 100 ms."""
+        return max(self.confirm_grace_seconds * 500, 100)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     hold_max_lifetime_seconds: int = Field(1800, ge=1)
     max_held_seats_per_user: int = Field(10, ge=1)
     waitlist_offer_seconds: int = Field(600, ge=1)
+    # How long a confirming hold stays reserved; its transaction's lock_timeout is half of it,
+    # and after it the sweeper settles the hold from PostgreSQL (DESIGN invariant 8).
+    confirm_grace_seconds: int = Field(5, ge=1, le=300)
     rate_limit_enabled: bool = True
     # Rate limits (web/ratelimit.py), in the ``limits`` notation: "10/minute", or several
     # joined by ";" ("5/second;100/minute"). Per email unless the name says ``_ip``.

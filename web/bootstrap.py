@@ -108,7 +108,8 @@ async def build(settings: Settings) -> Runtime:
     bookings = BookingService(
         events_store, bookings_store, view, notifier,
         HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
-                   max_held_seats_per_user=settings.max_held_seats_per_user),
+                   max_held_seats_per_user=settings.max_held_seats_per_user,
+                   confirm_grace_seconds=settings.confirm_grace_seconds),
         reports, waitlist)
     accounts = AccountService(users, BcryptHasher(settings.bcrypt_rounds))
     events = EventService(events_store, view, settings.hold_ttl_seconds,

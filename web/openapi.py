@@ -81,7 +81,8 @@ OPERATIONS: tuple[Op, ...] = (
        {200: "SeatsView"}, (404,)),
     Op("POST", "/events/{event_id}/holds", "Hold seats (all or nothing), by ids or by qty",
        "holds", {201: "Hold"}, (*_W, *_AUTH, 404, 409, 429), auth=True, body="HoldIn"),
-    Op("GET", "/holds/{hold_id}", "One of my holds", "holds", {200: "Hold"},
+    Op("GET", "/holds/{hold_id}", "One of my holds, or how it ended (confirmed, released, "
+       "expired)", "holds", {200: "HoldStatus"},
        (*_AUTH, 403, 404), auth=True),
     Op("POST", "/holds/{hold_id}/extend", "Extend my hold (never past its maximum lifetime)",
        "holds", {200: "Hold"}, (*_AUTH, 403, 404, 409), auth=True),

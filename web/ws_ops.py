@@ -6,6 +6,7 @@ Until authenticated a session may only ``auth``, ``subscribe``, ``unsubscribe`` 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -118,20 +119,33 @@ def _resync(s: Session, sub: Subscription) -> Awaitable[None] | None:
 
 
 async def _do_resync(s: Session, sub: Subscription) -> None:
+    """A fresh snapshot, retried with backoff for ~30 s (a subscription left ``pending``
+    would buffer every later delta for ever: say, Redis still reconnecting after a restart),
+    then the session closes with 1013 and the client reconnects."""
     try:
-        for _ in range(3):
-            snap = await s.services.bookings.snapshot(sub.event_id, utcnow())
-            if s.subs.get(sub.event_id) is not sub:
-                return
-            s.send(render.snapshot(snap))
-            for t in sub.activate(snap.epoch, snap.seq):
-                s.outbox.put(t)
-            if not sub.pending:
-                return
-    except Exception:
-        log.exception("resync of event %d failed", sub.event_id)
+        for attempt in range(20):
+            try:
+                return await _resync_once(s, sub)
+            except Exception as exc:
+                if s.subs.get(sub.event_id) is not sub or s.outbox.closed:
+                    return
+                log.warning("resync of event %d failed: %r", sub.event_id, exc)
+            await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
+        await s.close_overloaded("could not resynchronise; reconnect")
     finally:
         s.resyncing.discard(sub.event_id)
+
+
+async def _resync_once(s: Session, sub: Subscription) -> None:
+    for _ in range(3):
+        snap = await s.services.bookings.snapshot(sub.event_id, utcnow())
+        if s.subs.get(sub.event_id) is not sub:
+            return
+        s.send(render.snapshot(snap))
+        for t in sub.activate(snap.epoch, snap.seq):
+            s.outbox.put(t)
+        if not sub.pending:
+            return
 
 
 async def op_unsubscribe(s: Session, msg: dict[str, Any]) -> Reply:

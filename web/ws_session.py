@@ -75,12 +75,17 @@ class Session:
             await self.ws.send_text(batch[0] if len(batch) == 1 else "[" + ",".join(batch) + "]")
 
     async def close(self, code: int, reason: str = "") -> None:
+        """Close the outbox and the socket with ``code`` (CONTRACT §3 close codes)."""
         self.outbox.close()
         if self.ws.application_state == WebSocketState.CONNECTED:
             try:
                 await self.ws.close(code, reason)
             except Exception:
                 pass
+
+    async def close_overloaded(self, reason: str) -> None:
+        """Close with 1013 (try again later): the client reconnects and resubscribes."""
+        await self.close(CLOSE_OVERLOADED, reason)
 
     async def handle(self, text: str) -> None:
         """Run one client message and queue its reply; every failure is an ``error`` reply

@@ -13,6 +13,16 @@ local LEASE_GRACE_MS = 300000                -- a hold key outlives its lease by
 
 local function hold_key(tok) return P .. 'h:' .. tok end
 
+-- How a hold ended, kept an hour so a reconnecting buyer can ask (GET /holds/{id}):
+-- "<user>|released" or "<user>|expired". A confirmed hold is looked up in PostgreSQL instead.
+local OUTCOME_MS = 3600000
+local function outcome_key(tok) return P .. 'o:' .. tok end
+local function record_outcome(tok, user, outcome)
+  if user and user ~= '0' then
+    redis.call('SET', outcome_key(tok), user .. '|' .. outcome, 'PX', OUTCOME_MS)
+  end
+end
+
 -- Count an activity in the per-minute analytics bucket of the event (kept 3 minutes).
 local function tally(now, field, n)
   local bucket = P .. 'm:' .. math.floor(now / 60000)
