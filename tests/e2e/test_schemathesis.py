@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,8 +24,8 @@ import pytest
 
 from tests.support import stores as test_stores
 from tests.support.api import PASSWORD
-from tests.support.servers import HubProcess, hub_env
-from tests.support.stores import clean, run_sync, set_role
+from tests.support.servers import HubProcess
+from tests.support.stores import run_sync, set_role
 from web.openapi import document
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -83,17 +82,6 @@ class Accounts:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
-@pytest.fixture(scope="module")
-def fuzz_hub(stores: test_stores.TestStores) -> Iterator[HubProcess]:
-    """A hub of its own (its log is this module's alone), on emptied stores."""
-    run_sync(clean(stores))
-    hub = HubProcess(hub_env(stores)).start()
-    try:
-        yield hub
-    finally:
-        hub.stop()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,8 +29,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.support import stores as test_stores
 from tests.support.api import PASSWORD
-from tests.support.servers import HubProcess, hub_env
-from tests.support.stores import clean, run_sync, set_role
+from tests.support.servers import HubProcess
+from tests.support.stores import run_sync, set_role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -315,17 +314,6 @@ def _issue_examples(test: Any) -> Any:
 
 
 # -- fixtures and tests -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fuzz_hub(stores: test_stores.TestStores) -> Iterator[HubProcess]:
-    """A hub of its own (its log is this module's alone), on emptied stores."""
-    run_sync(clean(stores))
-    hub = HubProcess(hub_env(stores)).start()
-    try:
-        yield hub
-    finally:
-        hub.stop()
 
 
 def _token(url: str, email: str) -> str:
