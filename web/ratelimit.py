@@ -15,7 +15,8 @@ limited by user here, the route answers 401. Over a limit the answer is the cont
 through (fail open) and the failure is logged. The windows live in Redis, so every hub
 process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
 
-WebSocket ops call :func:`check` with the same rule names (``holds``, ``bookings``).
+WebSocket ops call :func:`check` with the same rule names (``holds``, ``bookings``), and
+``subscribe`` with ``ws_subscribe`` per session (:mod:`web.ws_limits`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ RULES: dict[str, str] = {
     "holds": "rate_limit_holds",
     "bookings": "rate_limit_bookings",
     "admin": "rate_limit_admin",
+    "ws_subscribe": "rate_limit_ws_subscribe",
 }
 
 MAX_BODY_PEEK = 16 * 1024  # bytes of a login/signup body read to find its email

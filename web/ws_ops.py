@@ -19,6 +19,7 @@ from web import metrics, ratelimit, render
 from web.clock import utcnow
 from web.idempotency import fingerprint
 from web.schemas import ConfirmIn, HoldIn, parse_obj
+from web.ws_limits import check_subscription_cap
 
 if TYPE_CHECKING:
     from web.ws_session import Session
@@ -84,7 +85,10 @@ async def op_auth(s: Session, msg: dict[str, Any]) -> Reply:
 
 async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
     """Reply, then a snapshot — or the missed deltas and ``recovered`` when ``since`` is still
-    in history — then the deltas queued meanwhile, in order."""
+    in history — then the deltas queued meanwhile, in order.
+
+    Raises: BadRequest (fields), ValidationFailed (``WS_MAX_SUBSCRIPTIONS`` events watched
+    already), RateLimited (``RATE_LIMIT_WS_SUBSCRIBE``, per session; no snapshot is read)."""
     event_id = _int_field(msg, "event_id")
     since = msg.get("since")
     if since is not None and not (
@@ -93,6 +97,9 @@ async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
                                             for k in ("epoch", "seq"))):
         raise BadRequest("'since' is {epoch, seq}.", fields=[{"field": "since",
                                                               "message": "{epoch, seq}"}])
+    if event_id not in s.subs:
+        check_subscription_cap(len(s.subs), s.runtime.ws.max_subscriptions, event_id)
+    await ratelimit.check(s.runtime, "ws_subscribe", s.key)
     broadcaster, bookings = s.services.live.broadcaster, s.services.bookings
     old = s.subs.pop(event_id, None)
     if old is not None:

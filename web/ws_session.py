@@ -1,5 +1,6 @@
 """``GET /ws``: one live session (CONTRACT.md §3) — framing, size limit, origin check
-(:mod:`web.origin`, before the handshake), the outbox, and who the session is. The ops
+(:mod:`web.origin`, before the handshake), the resource limits (:mod:`web.ws_limits`: idle
+close, sockets per address and per user), the outbox, and who the session is. The ops
 themselves are in :mod:`web.ws_ops`.
 
 One task reads client messages and runs them one at a time (so a session's replies keep the
@@ -26,6 +27,7 @@ from web.clock import utcnow
 from web.errors import as_evently, ws_error
 from web.origin import refuse_foreign_origin
 from web.runtime import Runtime
+from web.ws_limits import CLOSE_POLICY, admit_address, too_many_sockets
 
 __all__ = ["Session", "ws_endpoint"]
 
@@ -48,6 +50,9 @@ class Session:
         self.subs: dict[int, Subscription] = {}
         self.resyncing: set[int] = set()
         self._expiry_timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.close_request: tuple[int, str] | None = None  # close once the queue is sent
+        self.key = f"{id(self):x}.{utcnow().timestamp()}"  # the subscribe-rate bucket
         self._background: set[asyncio.Task[None]] = set()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -62,6 +67,8 @@ class Session:
                 await self.close(CLOSE_OVERLOADED, "too slow to keep up; resubscribe with since")
                 return
             if not batch:
+                if self.close_request is not None:
+                    await self.close(*self.close_request)
                 return
             if any(REVOKED_MARK in t for t in batch):
                 await self.close(CLOSE_REVOKED, "session revoked")
@@ -75,6 +82,28 @@ class Session:
                 await self.ws.close(code, reason)
             except Exception:
                 pass
+
+    def close_after_replies(self, code: int, reason: str) -> None:
+        """Send what is queued, then close with ``code``; nothing more is queued."""
+        self.close_request = (code, reason)
+        self.outbox.close()
+
+    def watch_idle(self) -> None:
+        """Run the idle clock (``WS_IDLE_SECONDS``) while the session has no user and no
+        subscription; stop it otherwise. Called on open and after each message."""
+        idle = self.principal is None and not self.subs
+        if idle and self._idle_timer is None:
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                self.runtime.ws.idle_seconds, self._on_idle)
+        elif not idle and self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _on_idle(self) -> None:
+        self._idle_timer = None
+        if self.principal is None and not self.subs:
+            self.close_after_replies(
+                CLOSE_POLICY, f"idle: no auth or subscribe in {self.runtime.ws.idle_seconds:g} s")
 
     async def handle(self, text: str) -> None:
         """Run one client message and queue its reply; every failure is an ``error`` reply
@@ -91,6 +120,8 @@ class Session:
             if not isinstance(exc, Evently):
                 log.exception("ws op failed")
             self.send(ws_error(as_evently(exc), ref))
+        if self.close_request is not None:
+            self.outbox.close()
 
     def require_auth(self) -> Principal:
         """Raises: Unauthenticated (no ``auth`` yet), TokenExpired (send a fresh one)."""
@@ -102,10 +133,16 @@ class Session:
 
     async def authenticate(self, token: str) -> Principal:
         """Become the token's user (again). Raises: Unauthenticated, TokenExpired,
-        TokenRevoked, BadRequest (another user than before)."""
+        TokenRevoked, BadRequest (another user than before), RateLimited (the user has
+        ``WS_MAX_SOCKETS_PER_USER`` sockets open already: the session closes with 1008 after
+        the reply)."""
         principal = await self.services.sessions.authenticate(token)
         if self.principal is not None and self.principal.id != principal.id:
             raise BadRequest("A session cannot change user; open a new one.")
+        caps = self.runtime.ws.caps
+        if self.principal is None and not caps.add_user(principal.id):
+            self.close_request = (CLOSE_POLICY, "too many sockets for this user")
+            raise too_many_sockets(caps.per_user)
         if self.principal is None or self.expired:
             await self.services.live.broadcaster.add_user(principal.id, self.outbox)
         self.principal, self.expired = principal, False
@@ -125,15 +162,18 @@ class Session:
             task.add_done_callback(self._background.discard)
 
     async def cleanup(self) -> None:
-        """Leave every subscription and the user's channel."""
+        """Leave every subscription and the user's channel; stop counting the user's socket."""
         if self._expiry_timer:
             self._expiry_timer.cancel()
+        if self._idle_timer:
+            self._idle_timer.cancel()
         self.outbox.close()
         broadcaster = self.services.live.broadcaster
         for sub in list(self.subs.values()):
             await broadcaster.remove_subscription(sub)
         self.subs.clear()
         if self.principal is not None:
+            self.runtime.ws.caps.remove_user(self.principal.id)
             await broadcaster.remove_user(self.principal.id, self.outbox)
 
 
@@ -172,13 +212,28 @@ async def _read_text(ws: WebSocket, session: Session, limit: int) -> str | None:
 
 
 async def ws_endpoint(ws: WebSocket) -> None:
-    """Check the origin (web.origin, before accepting: a foreign one gets HTTP 403), accept,
-    authenticate an upgrade's bearer token, then run messages until the client leaves or the
-    session is closed."""
+    """Check the origin (web.origin, before accepting: a foreign one gets HTTP 403) and the
+    client address's socket cap (web.ws_limits: HTTP 429), accept, authenticate an upgrade's
+    bearer token, then run messages until the client leaves or the session is closed."""
     runtime: Runtime = ws.app.state.runtime
     if await refuse_foreign_origin(ws, runtime.ws.origins):
         return  # refused before the handshake: HTTP 403, never a WebSocket
-    await ws.accept()
+    address = await admit_address(ws, runtime.ws.caps)
+    if address is None:
+        return  # refused before the handshake: HTTP 429
+    try:
+        await ws.accept()
+    except BaseException:
+        runtime.ws.caps.close_address(address)
+        raise
+    try:
+        await _run(ws, runtime)
+    finally:
+        runtime.ws.caps.close_address(address)
+
+
+async def _run(ws: WebSocket, runtime: Runtime) -> None:
+    """One accepted session, from its bearer token to its cleanup."""
     session = Session(ws, runtime)
     live = runtime.services.live
     live.session_opened()
@@ -191,10 +246,15 @@ async def ws_endpoint(ws: WebSocket) -> None:
                 await session.authenticate(token)
             except Evently as err:
                 session.send(ws_error(err))
-        while (text := await _read_text(ws, session, runtime.ws.max_message_bytes)) is not None:
-            await session.handle(text)
-            if session.outbox.closed:
+                if session.close_request is not None:
+                    session.outbox.close()
+        session.watch_idle()
+        while not session.outbox.closed:
+            text = await _read_text(ws, session, runtime.ws.max_message_bytes)
+            if text is None:
                 break
+            await session.handle(text)
+            session.watch_idle()
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -204,8 +264,9 @@ async def ws_endpoint(ws: WebSocket) -> None:
         live.session_closed(session.outbox)
         metrics.ws_session_closed()
         await session.cleanup()
-        writer.cancel()
-        try:
-            await writer
+        if session.close_request is None:
+            writer.cancel()
+        try:  # a requested close first sends what was queued (an error reply)
+            await asyncio.wait_for(writer, 5)
         except (asyncio.CancelledError, Exception):
             pass
