@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 
 import orjson
@@ -52,7 +53,8 @@ class Session:
         self._expiry_timer: asyncio.TimerHandle | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self.close_request: tuple[int, str] | None = None  # close once the queue is sent
-        self.key = f"{id(self):x}.{utcnow().timestamp()}"  # the subscribe-rate bucket
+        self.key = secrets.token_hex(8)  # the session's subscribe-rate bucket (all processes)
+        self._handling = False
         self._background: set[asyncio.Task[None]] = set()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -100,8 +102,8 @@ class Session:
             self._idle_timer = None
 
     def _on_idle(self) -> None:
-        self._idle_timer = None
-        if self.principal is None and not self.subs:
+        self._idle_timer = None  # a message being run (a slow subscribe) re-arms it after
+        if self.principal is None and not self.subs and not self._handling:
             self.close_after_replies(
                 CLOSE_POLICY, f"idle: no auth or subscribe in {self.runtime.ws.idle_seconds:g} s")
 
@@ -109,6 +111,7 @@ class Session:
         """Run one client message and queue its reply; every failure is an ``error`` reply
         (an unexpected one is ``INTERNAL``, logged with its trace)."""
         ref: Any = None
+        self._handling = True
         try:
             msg = _decode(text)
             ref = msg.get("ref")
@@ -120,6 +123,8 @@ class Session:
             if not isinstance(exc, Evently):
                 log.exception("ws op failed")
             self.send(ws_error(as_evently(exc), ref))
+        finally:
+            self._handling = False
         if self.close_request is not None:
             self.outbox.close()
 

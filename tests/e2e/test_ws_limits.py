@@ -127,6 +127,32 @@ async def test_sockets_per_client_address_are_capped(lim: HubProcess) -> None:
             await ws.close()
 
 
+def test_the_address_is_the_one_a_trusted_proxy_reports(
+        stores: test_stores.TestStores, clean_stores: test_stores.TestStores) -> None:
+    proxied = HubProcess(hub_env(stores, RATE_LIMIT_ENABLED="true", WS_MAX_SOCKETS_PER_ADDRESS="1",
+                                 FORWARDED_ALLOW_IPS="127.0.0.1")).start()
+
+    async def run() -> None:
+        def via(address: str) -> Any:
+            return websockets.connect(proxied.ws_url, open_timeout=5,
+                                      additional_headers={"X-Forwarded-For": address})
+        first = await via("203.0.113.1")
+        try:
+            with pytest.raises(InvalidStatus) as refused:
+                await via("203.0.113.1")
+            assert refused.value.response.status_code == 429
+            second = await via("203.0.113.2")  # another client behind the proxy
+            assert await answers_ping(second) and await answers_ping(first)
+            await second.close()
+        finally:
+            await first.close()
+
+    try:
+        test_stores.run_sync(run())
+    finally:
+        proxied.stop()
+
+
 async def test_sockets_per_user_are_capped(lim: HubProcess, make_user: Any) -> None:
     user = make_user()
     first = [await LiveClient.connect(lim.ws_url, user["token"]) for _ in range(PER_USER)]
