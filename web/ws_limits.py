@@ -29,6 +29,7 @@ from collections.abc import Hashable
 from starlette.websockets import WebSocket
 
 from hub.errors import RateLimited, ValidationFailed
+from web import metrics
 from web.errors import error_response
 
 __all__ = ["CLOSE_POLICY", "SocketCaps", "admit_address", "check_subscription_cap",
@@ -99,6 +100,7 @@ async def admit_address(ws: WebSocket, caps: SocketCaps) -> str | None:
     if caps.open_address(address):
         return address
     log.info("refused a WebSocket upgrade from %s: %d sockets open", address, caps.per_address)
+    metrics.ws_limited("address")
     err = RateLimited(1, f"At most {caps.per_address} WebSockets per client address.")
     await ws.send_denial_response(error_response(err))
     return None
@@ -106,6 +108,7 @@ async def admit_address(ws: WebSocket, caps: SocketCaps) -> str | None:
 
 def too_many_sockets(per_user: int) -> RateLimited:
     """The ``error`` reply of an authentication past the per-user socket cap."""
+    metrics.ws_limited("user")
     return RateLimited(1, f"At most {per_user} WebSockets per user; close another first.")
 
 
@@ -116,6 +119,7 @@ def check_subscription_cap(watched: int, cap: int, event_id: int) -> None:
         ValidationFailed: ``cap`` events are already watched (``details.limit``, ``fields``).
     """
     if watched >= cap:
+        metrics.ws_limited("subscriptions")
         raise ValidationFailed(
             f"A session watches at most {cap} events; unsubscribe from one first.",
             limit=cap, event_id=event_id,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub.errors import BadRequest, Evently
+from hub.errors import BadRequest, Evently, RateLimited
 from hub.fanout import Subscription
 from hub.policy import require_admin
 from web import metrics, ratelimit, render
@@ -99,7 +99,11 @@ async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
                                                               "message": "{epoch, seq}"}])
     if event_id not in s.subs:
         check_subscription_cap(len(s.subs), s.runtime.ws.max_subscriptions, event_id)
-    await ratelimit.check(s.runtime, "ws_subscribe", s.key)
+    try:
+        await ratelimit.check(s.runtime, "ws_subscribe", s.key)
+    except RateLimited:
+        metrics.ws_limited("subscribe_rate")
+        raise
     broadcaster, bookings = s.services.live.broadcaster, s.services.bookings
     old = s.subs.pop(event_id, None)
     if old is not None:

@@ -104,6 +104,7 @@ class Session:
     def _on_idle(self) -> None:
         self._idle_timer = None  # a message being run (a slow subscribe) re-arms it after
         if self.principal is None and not self.subs and not self._handling:
+            metrics.ws_limited("idle")
             self.close_after_replies(
                 CLOSE_POLICY, f"idle: no auth or subscribe in {self.runtime.ws.idle_seconds:g} s")
 

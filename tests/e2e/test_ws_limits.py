@@ -5,10 +5,12 @@ with small limits and real WebSocket clients."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import websockets
@@ -203,12 +205,19 @@ async def test_subscriptions_per_session_are_capped(
         assert reply["type"] == "error" and reply["code"] == "VALIDATION_ERROR", reply
         assert reply["details"]["limit"] == SUBS
         assert reply["details"]["fields"][0]["field"] == "event_id"
+        metrics = httpx.get(lim.url + "/metrics", timeout=10).text
+        assert _counter(metrics, "subscriptions") >= 1
         assert (await c.subscribe(events[0]))["type"] == "ok"  # one already watched: fine
         assert (await c.request("unsubscribe", event_id=events[1]))["type"] == "ok"
         assert (await c.subscribe(events[SUBS]))["type"] == "ok"
         assert set(c.seats) == set(events)  # every accepted subscribe got its snapshot
     finally:
         await c.close()
+
+
+def _counter(metrics: str, limit: str) -> float:
+    found = re.search(rf'^evently_ws_limited_total{{limit="{limit}"}} (\S+)$', metrics, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 async def test_two_hundred_resubscribes_do_not_read_two_hundred_snapshots(
@@ -236,5 +245,7 @@ async def test_two_hundred_resubscribes_do_not_read_two_hundred_snapshots(
             await other.close()
         await asyncio.sleep(1.1)
         assert (await c.subscribe(ev))["type"] == "ok"  # the window moved on
+        metrics = httpx.get(lim.url + "/metrics", timeout=10).text
+        assert _counter(metrics, "subscribe_rate") >= len(limited)
     finally:
         await c.close()
