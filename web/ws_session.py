@@ -145,12 +145,17 @@ class Session:
         principal = await self.services.sessions.authenticate(token)
         if self.principal is not None and self.principal.id != principal.id:
             raise BadRequest("A session cannot change user; open a new one.")
-        caps = self.runtime.ws.caps
-        if self.principal is None and not caps.add_user(principal.id):
+        caps, first = self.runtime.ws.caps, self.principal is None
+        if first and not caps.add_user(principal.id):
             self.close_request = (CLOSE_POLICY, "too many sockets for this user")
             raise too_many_sockets(caps.per_user)
-        if self.principal is None or self.expired:
-            await self.services.live.broadcaster.add_user(principal.id, self.outbox)
+        try:
+            if first or self.expired:
+                await self.services.live.broadcaster.add_user(principal.id, self.outbox)
+        except BaseException:
+            if first:
+                caps.remove_user(principal.id)
+            raise
         self.principal, self.expired = principal, False
         if self._expiry_timer:
             self._expiry_timer.cancel()
@@ -229,10 +234,6 @@ async def ws_endpoint(ws: WebSocket) -> None:
         return  # refused before the handshake: HTTP 429
     try:
         await ws.accept()
-    except BaseException:
-        runtime.ws.caps.close_address(address)
-        raise
-    try:
         await _run(ws, runtime)
     finally:
         runtime.ws.caps.close_address(address)
