@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support import stores as test_stores
 from tests.support.servers import HubProcess, hub_env
+from tests.support.stores import timing
 from tests.support.wsclient import LiveClient
 
 pytestmark = pytest.mark.e2e
@@ -74,8 +75,8 @@ async def test_a_silent_socket_is_closed_and_viewers_stay(
         lim: HubProcess, make_user: Any, make_event: Any) -> None:
     org = make_user("organizer")
     ev = make_event(org["token"], capacity=5)
-    started = time.monotonic()
     silent = await websockets.connect(lim.ws_url)
+    started = time.monotonic()
     pinger = await websockets.connect(lim.ws_url)
     viewer = await LiveClient.connect(lim.ws_url)
     assert (await viewer.subscribe(ev["id"]))["type"] == "ok"
@@ -83,16 +84,16 @@ async def test_a_silent_socket_is_closed_and_viewers_stay(
     try:
         await asyncio.sleep(IDLE / 2)
         assert await answers_ping(pinger)  # a ping is not enough to stay
-        assert await closed_with(silent, IDLE + 2) == 1008
-        assert time.monotonic() - started < IDLE + 2
+        assert await closed_with(silent, timing(IDLE + 3)) == 1008
+        assert time.monotonic() - started < timing(IDLE + 3)  # the busy machine's slack
         assert (silent.close_reason or "").startswith("idle")
-        assert await closed_with(pinger, 2) == 1008
+        assert await closed_with(pinger, timing(3)) == 1008
         await asyncio.sleep(IDLE + 0.5)
         # The anonymous viewer and the signed-in member stay, and still get answers.
         assert await answers_ping(viewer) and await answers_ping(member)
         # A viewer that stops watching everything is idle again.
         assert (await viewer.request("unsubscribe", event_id=ev["id"]))["type"] == "ok"
-        assert await closed_with(viewer.ws, IDLE + 2) == 1008
+        assert await closed_with(viewer.ws, timing(IDLE + 3)) == 1008
     finally:
         for ws in (silent, pinger):
             await ws.close()
@@ -163,13 +164,13 @@ async def test_sockets_per_user_are_capped(lim: HubProcess, make_user: Any) -> N
     try:
         reply = await extra.request("auth", token=user["token"])
         assert reply["type"] == "error" and reply["code"] == "RATE_LIMITED", reply
-        assert await closed_with(extra.ws, 3) == 1008
+        assert await closed_with(extra.ws, timing(5)) == 1008
         # The same cap for a token sent on the upgrade request.
         bearer = await websockets.connect(
             lim.ws_url, additional_headers={"Authorization": f"Bearer {user['token']}"})
         msg = orjson.loads(await asyncio.wait_for(bearer.recv(), 3))
         assert msg["type"] == "error" and msg["code"] == "RATE_LIMITED", msg
-        assert await closed_with(bearer, 3) == 1008
+        assert await closed_with(bearer, timing(5)) == 1008
         # Re-authenticating an open session does not count twice; a freed slot is reusable.
         assert (await first[0].request("auth", token=user["token"]))["type"] == "ok"
         await first.pop().close()
