@@ -142,9 +142,15 @@ A browser authenticates with the `auth` op; another client may instead send
 `Authorization: Bearer <token>` on the upgrade request. A browser's `Origin` must be the hub's
 own or listed in `ALLOWED_ORIGINS`.
 
-Close codes: 1008 origin not allowed, 1009 message too big (limit 64 KiB), 1011 server
-error, 1013 overloaded or too slow to keep up (reconnect and subscribe with `since`),
-4401 banned or revoked."""
+Limits (README, "WebSocket limits"): an upgrade past the sockets allowed per client address
+is refused with HTTP 429 `RATE_LIMITED`; a session with no user and no subscription for
+`WS_IDLE_SECONDS` is closed with 1008, and so is one whose authentication passes the sockets
+allowed per user (after a `RATE_LIMITED` error reply); a `subscribe` past the subscriptions
+allowed per session answers `VALIDATION_ERROR`, and past the `subscribe` rate `RATE_LIMITED`.
+
+Close codes: 1008 origin not allowed, idle, or too many sockets for the user, 1009 message too
+big (limit 64 KiB), 1011 server error, 1013 overloaded or too slow to keep up (reconnect and
+subscribe with `since`), 4401 banned or revoked."""
 
 
 def _key(name: str) -> str:

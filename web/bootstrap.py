@@ -50,6 +50,7 @@ from web.notifier import PushNotifier
 from web.ratelimit import Limiter
 from web.runtime import Runtime, WsLimits
 from web.security import BcryptHasher, TokenCodec
+from web.ws_limits import SocketCaps
 
 __all__ = ["StoreProbe", "build"]
 
@@ -153,7 +154,11 @@ async def build(settings: Settings) -> Runtime:
     return Runtime(
         services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
-                    frozenset(settings.origins)),
+                    frozenset(settings.origins), settings.ws_idle_seconds,
+                    settings.ws_max_subscriptions,
+                    SocketCaps(settings.ws_max_sockets_per_address,
+                               settings.ws_max_sockets_per_user,
+                               settings.rate_limit_enabled)),
         background=background, metrics_token=settings.metrics_token)
 
 

@@ -21,6 +21,7 @@ process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
 
 WebSocket ops are counted by :func:`check_op` from the same table (:data:`USER_ACTIONS`), so a
 user's REST and WebSocket requests share one window per rule.
+``subscribe`` is limited per session with ``ws_subscribe`` (:mod:`web.ws_limits`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ RULES: dict[str, str] = {
     "cancels": "rate_limit_cancels",
     "waitlist": "rate_limit_waitlist",
     "admin": "rate_limit_admin",
+    "ws_subscribe": "rate_limit_ws_subscribe",
 }
 
 #: The one table of per-user actions: (rule, REST method, REST path pattern, WebSocket op).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub.errors import BadRequest, Evently
+from hub.errors import BadRequest, Evently, RateLimited
 from hub.fanout import Subscription
 from hub.policy import require_admin
 from web import metrics, ratelimit, render
@@ -21,6 +21,7 @@ from web.clock import utcnow
 from web.idempotency import check_key, fingerprint
 from web.schemas import ConfirmIn, HoldIn, WaitlistIn, parse_obj
 from web.ws_fields import int_field, since_field, str_field
+from web.ws_limits import check_subscription_cap
 
 if TYPE_CHECKING:
     from web.ws_session import Session
@@ -73,9 +74,19 @@ async def op_auth(s: Session, msg: dict[str, Any]) -> Reply:
 
 async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
     """Reply, then a snapshot — or the missed deltas and ``recovered`` when ``since`` is still
-    in history — then the deltas queued meanwhile, in order."""
+    in history — then the deltas queued meanwhile, in order.
+
+    Raises: BadRequest (fields), ValidationFailed (``WS_MAX_SUBSCRIPTIONS`` events watched
+    already), RateLimited (``RATE_LIMIT_WS_SUBSCRIBE``, per session; no snapshot is read)."""
     event_id = int_field(msg, "event_id")
     since = since_field(msg)
+    if event_id not in s.subs:
+        check_subscription_cap(len(s.subs), s.runtime.ws.max_subscriptions, event_id)
+    try:
+        await ratelimit.check(s.runtime, "ws_subscribe", s.key)
+    except RateLimited:
+        metrics.ws_limited("subscribe_rate")
+        raise
     broadcaster, bookings = s.services.live.broadcaster, s.services.bookings
     old = s.subs.pop(event_id, None)
     if old is not None:
