@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
@@ -34,6 +35,7 @@ class Services:
     events: EventService  #: event creation and reads
     event_admin: EventAdmin  #: ``/admin/events/*``, listings, attendees, admin bookings
     bookings: BookingService  #: holds, bookings, the live seat view
+    booking_changes: BookingChanges  #: ``PATCH /bookings/{id}``, ``booking.update``
     waitlist: WaitlistService  #: waitlist entries and promotion
     box_office: BoxOffice  #: book-or-wait, join and leave waitlists
     notifications: NotificationService  #: ``/me/notifications``

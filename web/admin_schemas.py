@@ -29,6 +29,7 @@ __all__ = [
     "AttendeesQuery",
     "EventListQuery",
     "EventPatchIn",
+    "MyBookingsQuery",
     "RefreshIn",
     "RoleIn",
     "SeatsGenerateIn",
@@ -105,6 +106,12 @@ class UsersQuery(_Query):
 
 class AdminBookingsQuery(_Query):
     event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    status: Literal["CONFIRMED", "CANCELLED"] | None = None
+
+
+class MyBookingsQuery(_Query):
+    """``GET /me/bookings``: a page (newest first), optionally of one status."""
+
     status: Literal["CONFIRMED", "CANCELLED"] | None = None
 
 

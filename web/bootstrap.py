@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
@@ -128,6 +129,7 @@ async def build(settings: Settings) -> Runtime:
         event_admin=EventAdmin(events, events_store, bookings_store, view,
                                bookings.seats_freed, bookings.ensure_view, reports.invalidate),
         bookings=bookings,
+        booking_changes=BookingChanges(bookings),
         waitlist=waitlist,
         box_office=BoxOffice(bookings, waitlist),
         notifications=NotificationService(NotificationStore(db)),

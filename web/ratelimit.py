@@ -7,6 +7,7 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
     POST /events/{id}/holds          holds per user
     POST /events/{id}/book           bookings per user
     POST /holds/{id}/confirm         bookings per user
+    PATCH /bookings/{id}             bookings per user
     any non-GET under /admin/        admin per user
 
 The user comes from the bearer token's signature alone (no Redis check): a bad token is not
@@ -156,6 +157,7 @@ _USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"^/events/[^/]+/book$"), "bookings"),
     (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
 )
+_BOOKING_PATH = re.compile(r"^/bookings/[^/]+$")
 _EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -169,6 +171,8 @@ def _rules_of(method: str, path: str) -> tuple[str | None, str | None]:
         for pattern, rule in _USER_RULES:
             if pattern.match(path):
                 return None, rule
+    if method == "PATCH" and _BOOKING_PATH.match(path):
+        return None, "bookings"
     if method not in _READS and path.startswith("/admin/"):
         return None, "admin"
     return None, None
