@@ -172,6 +172,7 @@ def _mailer(settings: Settings, db: Database) -> Any:
     import aiosmtplib
 
     from storage.outbox import OutboxSender
+    from web.emails import compose
 
     async def send(message: Any) -> object:
         return await aiosmtplib.send(
@@ -179,4 +180,4 @@ def _mailer(settings: Settings, db: Database) -> Any:
             username=settings.smtp_username, password=settings.smtp_password,
             start_tls=settings.smtp_starttls, timeout=10)
 
-    return OutboxSender(db, send, settings.smtp_from).send_due
+    return OutboxSender(db, send, settings.smtp_from, compose=compose).send_due
