@@ -18,8 +18,9 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.ports.mail import MailFacts
 from storage.db import Database
-from storage.mail_facts import MailFacts, mail_facts
+from storage.mail_facts import mail_facts
 from storage.models import OutboxRow
 
 __all__ = ["MAX_BACKOFF", "Compose", "OutboxSender", "backoff", "plain_message"]

@@ -27,7 +27,7 @@ from typing import Any
 import icalendar
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from storage.mail_facts import MailFacts
+from hub.ports.mail import MailFacts
 from storage.outbox import plain_message
 
 __all__ = ["SUBJECTS", "compose", "ics", "when"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.mail_facts import EventFacts, MailFacts
+from hub.ports.mail import EventFacts, MailFacts
 from web.emails import compose, when
 
 
