@@ -18,6 +18,7 @@ from hub.events import EventService
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.people import PeopleService
 from hub.ports.runtime import Readiness
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
@@ -31,7 +32,8 @@ class Services:
 
     accounts: AccountService  #: sign-up
     sessions: SessionService  #: log-in, tokens, who a bearer token is
-    users: UserAdmin  #: ``/admin/users``
+    users: UserAdmin  #: ``/admin/users`` changes
+    people: PeopleService  #: ``/admin/users`` reads: accounts with their stats
     events: EventService  #: event creation and reads
     event_admin: EventAdmin  #: ``/admin/events/*``, listings, attendees, admin bookings
     bookings: BookingService  #: holds, bookings, the live seat view

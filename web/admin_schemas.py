@@ -100,8 +100,13 @@ class EventListQuery(_Query):
 
 
 class UsersQuery(_Query):
+    """``GET /admin/users``: search, role filter, and sort by any count (nulls last)."""
+
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     role: RoleName | None = None
+    sort: Literal["id", "name", "created_at", "bookings", "seats", "cancellations",
+                  "events_organized", "last_login_at"] = "id"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AdminBookingsQuery(_Query):

@@ -27,6 +27,7 @@ from hub.holds import HoldLimits
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.people import PeopleService
 from hub.services import Services
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
@@ -42,6 +43,7 @@ from storage.pubsub import RedisChannels, publish
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
+from storage.user_stats import PgPeople
 from storage.users import PgUsers
 from storage.waitlist import PgWaitlist
 from web import metrics
@@ -125,6 +127,7 @@ async def build(settings: Settings) -> Runtime:
         accounts=accounts,
         sessions=SessionService(accounts, users, refresh, denylist, tokens),
         users=UserAdmin(accounts, users, refresh, denylist, RedisSessionEnder(client)),
+        people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
                                bookings.seats_freed, bookings.ensure_view, reports.invalidate),

@@ -135,8 +135,17 @@ OPERATIONS: tuple[Op, ...] = (
        (*_W, *_AUTH, 403), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
-    Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
-       auth=True),
+    Op("GET", "/admin/users", "Accounts with their booking, seat, cancellation and "
+       "organized-event counts", "admin", {200: "AdminUserPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(
+           *_PAGE, _q("q", {"type": "string", "maxLength": 200}, "Search names and e-mails."),
+           _q("role", {"enum": ["user", "organizer", "admin"]}),
+           _q("sort", {"enum": ["id", "name", "created_at", "bookings", "seats",
+                                "cancellations", "events_organized", "last_login_at"],
+                       "default": "id"}),
+           _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
+    Op("GET", "/admin/users/{user_id}", "One account with its stats and last log-in",
+       "admin", {200: "AdminUser"}, (*_AUTH, 403, 404), auth=True),
     Op("POST", "/admin/users", "Create an account", "admin", {201: "User"},
        (*_W, *_AUTH, 403, 409, 429), auth=True, body="UserCreateIn"),
     Op("PATCH", "/admin/users/{user_id}/role", "Change an account's role", "admin",

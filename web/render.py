@@ -6,10 +6,11 @@ from typing import Any
 
 from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import Snapshot, SweptHold
+from hub.ports.people import Person
 from hub.sessions import TokenPair
 
-__all__ = ["booking", "event", "hold", "hold_expired", "notification", "seat", "snapshot",
-           "user", "waitlist_entry"]
+__all__ = ["booking", "event", "hold", "hold_expired", "notification", "person", "seat",
+           "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -78,6 +79,16 @@ def page(items: list[dict[str, Any]], total: int, number: int, size: int) -> dic
 def admin_user(u: User) -> dict[str, Any]:
     """A user as admins see it: :func:`user` plus ``banned``."""
     return {**user(u), "banned": u.banned}
+
+
+def person(p: Person) -> dict[str, Any]:
+    """An account with its stats (``GET /admin/users`` rows and ``/admin/users/{id}``):
+    :func:`admin_user` plus ``bookings``, ``seats``, ``cancellations``,
+    ``events_organized`` and ``last_login_at`` (null when never recorded)."""
+    st = p.stats
+    return {**admin_user(p.user), "bookings": st.bookings, "seats": st.seats,
+            "cancellations": st.cancellations, "events_organized": st.events_organized,
+            "last_login_at": st.last_login_at}
 
 
 def attendee(a: Attendee) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AdminUser",
+    "AdminUserPage",
     "AnalyticsSummary",
     "Booking",
     "BookingPage",
@@ -57,6 +59,24 @@ class User(_Out):
     email: str
     role: Role
     created_at: AwareDatetime
+
+
+class AdminUser(User):
+    """An account as admins see it, with its activity (``/admin/users`` rows and detail)."""
+
+    banned: bool
+    bookings: int = Field(description="Bookings ever made (confirmed and cancelled).")
+    seats: int = Field(description="Seats its confirmed bookings hold now.")
+    cancellations: int = Field(description="Its bookings now cancelled.")
+    events_organized: int = Field(description="Events it organizes.")
+    last_login_at: AwareDatetime | None = Field(description="Null when never recorded.")
+
+
+class AdminUserPage(_Out):
+    items: list[AdminUser]
+    total: int
+    page: int
+    page_size: int
 
 
 class TokenPair(_Out):
