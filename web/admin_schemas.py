@@ -30,6 +30,7 @@ __all__ = [
     "EventListQuery",
     "EventPatchIn",
     "MyBookingsQuery",
+    "MyEventsQuery",
     "RefreshIn",
     "RoleIn",
     "SeatsGenerateIn",
@@ -118,6 +119,13 @@ class MyBookingsQuery(_Query):
     """``GET /me/bookings``: a page (newest first), optionally of one status."""
 
     status: Literal["CONFIRMED", "CANCELLED"] | None = None
+
+
+class MyEventsQuery(_Query):
+    """``GET /me/events``: a page of the caller's events."""
+
+    sort: Literal["start_time", "name", "utilization", "created_at"] = "start_time"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AttendeesQuery(_Query):

@@ -74,7 +74,8 @@ OPS: dict[str, tuple[str, dict[str, Any], list[str], dict[str, Any], str]] = {
                       ["event_id", "qty"], _ref("WaitlistEntry"), "ok"),
     "waitlist.leave": ("Leave the waitlist; an open offer passes to the next in line.",
                        {"entry_id": _INT}, ["entry_id"], {"type": "object"}, "ok"),
-    "analytics.subscribe": ("Admins: receive `analytics` at least once a second.", {}, [],
+    "analytics.subscribe": ("Admins and organizers: receive `analytics` at least once a "
+                            "second (organizers: only the events they organize).", {}, [],
                             {"type": "object"}, "ok"),
     "ping": ("Liveness check.", {}, [], {"type": "object"}, "pong"),
 }

@@ -138,7 +138,7 @@ async def build(settings: Settings) -> Runtime:
         notifications=NotificationService(NotificationStore(db)),
         analytics=AnalyticsService(PgAnalyticsSource(db, client), reports),
         idempotency=IdempotencyService(IdempotencyStore(db)),
-        live=LiveFeed(broadcaster, LiveStats(client)),
+        live=LiveFeed(broadcaster, LiveStats(client), events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
     )
     await channels.start()

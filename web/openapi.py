@@ -131,6 +131,14 @@ OPERATIONS: tuple[Op, ...] = (
        {201: "any"}, (*_W, *_AUTH, 403, 404, 409, 429), auth=True, body="SeatsGenerateIn"),
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/admin/events/{event_id}/attendees.csv",
+       "The guest list as CSV (formula-safe cells)", "admin", {200: "csv"},
+       (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/me/events", "My events (organizers, admins) with sold, held, available, "
+       "waitlisted and utilization", "organizer", {200: "MyEventPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(*_PAGE, _q("sort", {"enum": ["start_time", "name", "utilization",
+                                                     "created_at"], "default": "start_time"}),
+                         _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
        (*_W, *_AUTH, 403), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
@@ -152,7 +160,8 @@ OPERATIONS: tuple[Op, ...] = (
        {200: "User"}, (*_W, *_AUTH, 403, 404, 429), auth=True, body="RoleIn"),
     Op("DELETE", "/admin/users/{user_id}", "Ban an account (no log-in, tokens revoked)",
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
-    Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
+    Op("GET", "/admin/analytics/summary",
+       "Totals, daily counts and per-event utilization (organizers: their events only)",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
        query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
@@ -217,6 +226,8 @@ def _content(components: dict[str, Any], name: str, array: bool) -> dict[str, An
         return {"text/html": {"schema": {"type": "string"}}}
     if name == "text":
         return {"text/plain": {"schema": {"type": "string"}}}
+    if name == "csv":
+        return {"text/csv": {"schema": {"type": "string"}}}
     schema: dict[str, Any] = {} if name == "any" else _add_schema(components, _model(name))
     if array:
         schema = {"type": "array", "items": schema}

@@ -9,8 +9,8 @@ from hub.ports import Snapshot, SweptHold
 from hub.ports.people import Person
 from hub.sessions import TokenPair
 
-__all__ = ["booking", "event", "hold", "hold_expired", "notification", "person", "seat",
-           "snapshot", "user", "waitlist_entry"]
+__all__ = ["booking", "event", "event_figures", "hold", "hold_expired", "notification",
+           "person", "seat", "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -28,6 +28,15 @@ def event(e: Event) -> dict[str, Any]:
         "waitlist_offer_seconds": e.waitlist_offer_seconds, "auto_promote": e.auto_promote,
         "organizer_id": e.organizer_id, "created_at": e.created_at,
     }
+
+
+def event_figures(e: Event) -> dict[str, Any]:
+    """An event with an organizer's figures (``GET /me/events``): :func:`event` plus
+    ``sold``, ``held``, ``available``, ``waitlisted`` (seats) and ``utilization`` (sold /
+    capacity, 0..1)."""
+    return {**event(e), "sold": e.booked_count, "held": e.held_count,
+            "available": e.available_count, "waitlisted": e.waitlisted_count,
+            "utilization": round(e.booked_count / e.capacity, 4) if e.capacity else 0.0}
 
 
 def seat(s: Seat) -> dict[str, Any]:

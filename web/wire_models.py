@@ -25,6 +25,8 @@ __all__ = [
     "Health",
     "Hold",
     "HomepageStats",
+    "MyEvent",
+    "MyEventPage",
     "Notification",
     "Ready",
     "SeatsView",
@@ -100,6 +102,23 @@ class Event(_Out):
     waitlisted_count: int
     hold_ttl_seconds: int
     organizer_id: int | None
+
+
+class MyEvent(Event):
+    """An event with its organizer's figures (seats; ``utilization`` = sold / capacity)."""
+
+    sold: int
+    held: int
+    available: int
+    waitlisted: int
+    utilization: float = Field(ge=0, le=1)
+
+
+class MyEventPage(_Out):
+    items: list[MyEvent]
+    total: int
+    page: int
+    page_size: int
 
 
 class EventPage(_Out):

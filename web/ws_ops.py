@@ -14,7 +14,8 @@ import orjson
 
 from hub.errors import BadRequest, Evently
 from hub.fanout import Subscription
-from hub.policy import require_admin
+from hub.model import Role
+from hub.policy import require_event_creator
 from web import metrics, ratelimit, render
 from web.clock import utcnow
 from web.idempotency import fingerprint
@@ -221,8 +222,11 @@ async def op_booking_update(s: Session, msg: dict[str, Any]) -> Reply:
 
 
 async def op_analytics_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
-    require_admin(s.require_auth())
-    s.services.live.watch_analytics(s.outbox)
+    """Admins get every event; organizers only the events they organize."""
+    principal = s.require_auth()
+    require_event_creator(principal)
+    s.services.live.watch_analytics(
+        s.outbox, None if principal.role is Role.ADMIN else principal.id)
     return {}
 
 
