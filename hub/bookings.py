@@ -272,7 +272,7 @@ class BookingService:
             log.exception("could not release hold %s after a failed booking", hold_id)
 
     async def mine(self, user: Actor, status: BookingStatus | None = None, offset: int = 0,
-                   limit: int = 1000) -> list[Booking]:
+                   limit: int | None = None) -> list[Booking]:
         """``GET /me/bookings``: a page of the user's bookings, newest first, optionally of
         one status."""
         return await self.bookings.user_bookings(

@@ -183,7 +183,7 @@ class PgBookings:
                                   cancelled)
 
     async def user_bookings(self, user_id: int, status: str | None = None, offset: int = 0,
-                            limit: int = 1000) -> list[Booking]:
+                            limit: int | None = None) -> list[Booking]:
         """The user's bookings, newest first, optionally of one status."""
         conds: list[Any] = [BookingRow.user_id == user_id]
         if status is not None:

@@ -116,9 +116,15 @@ class AdminBookingsQuery(_Query):
 
 
 class MyBookingsQuery(_Query):
-    """``GET /me/bookings``: a page (newest first), optionally of one status."""
+    """``GET /me/bookings``: newest first, optionally of one status; without ``page_size``
+    every booking comes (as before paging existed), with it one page of them."""
 
     status: Literal["CONFIRMED", "CANCELLED"] | None = None
+    page_size: Annotated[int, Field(ge=1, le=100)] | None = None  # type: ignore[assignment]
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size if self.page_size else 0
 
 
 class MyEventsQuery(_Query):

@@ -83,7 +83,8 @@ async def book(request: Request) -> Response:
 
 
 async def my_bookings(request: Request) -> JSONResponse:
-    """A page of my bookings, newest first (a list, as before ``page`` existed)."""
+    """My bookings, newest first: all of them, or one page with ``page_size`` (a list
+    either way)."""
     principal = await require_principal(request)
     query = parse_query(MyBookingsQuery, request.query_params)
     bookings = await services_of(request).bookings.mine(

@@ -82,7 +82,7 @@ class BookingStore(Protocol):
         ...
 
     async def user_bookings(self, user_id: int, status: str | None = None, offset: int = 0,
-                            limit: int = 1000) -> list[Booking]:
+                            limit: int | None = None) -> list[Booking]:
         """The user's bookings, newest first, optionally only ``CONFIRMED`` / ``CANCELLED``."""
         ...
 

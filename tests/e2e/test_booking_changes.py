@@ -132,6 +132,7 @@ def test_my_bookings_filter_and_pages(hub: Any, make_user: Any, make_event: Any)
     assert [b["id"] for b in mine(status="CANCELLED").json()] == [made[0]["id"]]
     assert [b["id"] for b in mine(status="CONFIRMED", page=2, page_size=1).json()] == \
         [made[1]["id"]]
+    assert [b["id"] for b in mine(page=2).json()] == [m["id"] for m in reversed(made)]
     assert mine(status="nope").status_code == 422
     assert mine(page_size=0).status_code == 422
 
