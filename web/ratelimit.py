@@ -8,6 +8,7 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
     POST /events/{id}/book           bookings per user
     POST /holds/{id}/confirm         bookings per user
     PATCH /bookings/{id}             bookings per user
+    GET /admin/events/{id}/attendees.csv   admin per user (a whole guest list per call)
     any non-GET under /admin/        admin per user
 
 The user comes from the bearer token's signature alone (no Redis check): a bad token is not
@@ -158,6 +159,7 @@ _USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
 )
 _BOOKING_PATH = re.compile(r"^/bookings/[^/]+$")
+_EXPORT_PATH = re.compile(r"^/admin/events/[^/]+/attendees\.csv$")
 _EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -173,6 +175,8 @@ def _rules_of(method: str, path: str) -> tuple[str | None, str | None]:
                 return None, rule
     if method == "PATCH" and _BOOKING_PATH.match(path):
         return None, "bookings"
+    if method == "GET" and _EXPORT_PATH.match(path):
+        return None, "admin"
     if method not in _READS and path.startswith("/admin/"):
         return None, "admin"
     return None, None
