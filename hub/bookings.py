@@ -149,10 +149,12 @@ class BookingService:
         ``ttl_seconds`` is the lease; 0 (the default) means the event's ``hold_ttl_seconds``,
         passed on as ``ttl_ms=0`` (the seat view's rule, :mod:`hub.ports.seats`).
 
-        Returns the :class:`Hold` (``expires_at`` = now + the lease).
+        Returns the :class:`Hold` (``expires_at`` = now + the lease, capped by the lifetime
+        rule across holds).
 
         Raises:
-            ValidationFailed, NotFound, EventInactive, SeatUnavailable (``seat_ids``),
+            ValidationFailed, NotFound, EventInactive, SeatUnavailable (``seat_ids``, or seats
+            this user already held continuously for ``HOLD_MAX_LIFETIME_SECONDS``),
             NotEnoughSeats / SoldOut (``qty``), HoldLimit (``MAX_HELD_SEATS_PER_USER``).
         """
         self._check_request(seat_ids, qty)
@@ -177,8 +179,9 @@ class BookingService:
         return hold
 
     async def extend(self, user: Actor, hold_id: str, now: datetime) -> Hold:
-        """Push ``expires_at`` to now + the event's TTL, never past creation +
-        ``HOLD_MAX_LIFETIME_SECONDS``.
+        """Push ``expires_at`` to now + the event's TTL, never past the user's continuous
+        holding start of the seats + ``HOLD_MAX_LIFETIME_SECONDS`` (README "Hold lifetime
+        across holds"; the start survives release and re-hold).
 
         Raises: NotFound, Forbidden, HoldExpired.
         """

@@ -191,17 +191,20 @@ class RedisSeatView:
         return _s(reply[0]) == "OK"
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for a waitlist entry's user (pool first, then the best
-        available). Raises: NotEnoughSeats, EventInactive, ViewMissing."""
+        available), counted toward ``max_held`` in the same script.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive, ViewMissing."""
         reply = await self._run("offer", event_id, [event_id, user_id, token, now_ms, ttl_ms,
-                                                    qty, entry_id])
+                                                    qty, entry_id, max_held])
         return self._hold(event_id, reply)
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record the number of waiting entries; pooled seats go public. Returns how many."""
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record the number of waiting entries and how long a freed seat is kept for them
+        (``reserve_ms``); with none waiting, pooled seats go public. Returns how many did."""
         try:
-            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting])
+            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting, reserve_ms])
         except ViewMissing:
             return 0
         return int(_s(reply[1]))

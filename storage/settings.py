@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     rate_limit_signup_ip: str = "20/minute"
     rate_limit_holds: str = "120/minute"  # per user: POST /events/{id}/holds, WS hold
     rate_limit_bookings: str = "30/minute"  # per user: /book, /holds/{id}/confirm, WS confirm
+    rate_limit_hold_changes: str = "60/minute"  # per user: extend, release (REST and WS)
+    rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
+    rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
     allowed_origins: str = ""
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: IPs, CIDRs or "*");

@@ -98,12 +98,16 @@ async def build(settings: Settings) -> Runtime:
     view = RedisSeatView(client)
     notifier = PushNotifier(publish_to_user)
     reports = RedisReportCache(client)
-    refresh, denylist = RefreshStore(db), Denylist(client, settings.refresh_token_ttl_seconds)
+    refresh = RefreshStore(db)
+    denylist = Denylist(client, settings.refresh_token_ttl_seconds,
+                        settings.access_token_ttl_seconds)
+    ender = RedisSessionEnder(client)
     tokens = TokenCodec(settings.secret(), settings.access_token_ttl_seconds,
                         settings.refresh_token_ttl_seconds)
 
     # The waitlist is told of freed seats by the booking service: passed in when it is built.
-    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier)
+    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier,
+                               settings.max_held_seats_per_user)
     bookings = BookingService(
         events_store, bookings_store, view, notifier,
         HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
@@ -125,8 +129,8 @@ async def build(settings: Settings) -> Runtime:
 
     services = Services(
         accounts=accounts,
-        sessions=SessionService(accounts, users, refresh, denylist, tokens),
-        users=UserAdmin(accounts, users, refresh, denylist, RedisSessionEnder(client)),
+        sessions=SessionService(accounts, users, refresh, denylist, tokens, ender),
+        users=UserAdmin(accounts, users, refresh, denylist, ender),
         people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,

@@ -143,7 +143,7 @@ OPERATIONS: tuple[Op, ...] = (
                                                      "created_at"], "default": "start_time"}),
                          _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
-       (*_W, *_AUTH, 403), auth=True, query=(
+       (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
     Op("GET", "/admin/users", "Accounts with their booking, seat, cancellation and "
@@ -166,7 +166,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/admin/analytics/summary",
        "Totals, daily counts and per-event utilization (organizers: their events only)",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
-       query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
+       query=(_q("refresh", {"type": "boolean"},
+                 "true (or 1) rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
        {200: "HomepageStats"}),
     Op("GET", "/healthz", "The process is up", "ops", {200: "Health"}),
@@ -175,6 +176,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/metrics", "Prometheus metrics, summed over workers", "ops", {200: "text"}),
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
+    Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
+       {200: "any"}),
+    Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
+       {200: "html"}),
     Op("GET", "/", "The seat-picker page", "pages", {200: "html"}),
     Op("GET", "/admin", "The admin live dashboard", "pages", {200: "html"}),
 )
@@ -186,7 +191,7 @@ _ERROR_TEXT = {
     404: "NOT_FOUND.",
     409: "SEAT_UNAVAILABLE (details.seat_ids), NOT_ENOUGH_SEATS, SOLD_OUT, HOLD_EXPIRED, "
          "EVENT_INACTIVE, CAPACITY_BELOW_SOLD, EVENT_HAS_BOOKINGS, IDEMPOTENCY_KEY_IN_USE, "
-         "ALREADY_EXISTS.",
+         "ALREADY_EXISTS, SEATS_AVAILABLE.",
     413: "PAYLOAD_TOO_LARGE: the body is over the route's limit (4 KiB under /auth, 1 MiB "
          "under /admin, 64 KiB elsewhere; details.limit).",
     422: "VALIDATION_ERROR (details.fields) or IDEMPOTENCY_KEY_REUSED.",
@@ -202,7 +207,8 @@ _PATH_PARAMS = {
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/docs/ws",
+             "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:

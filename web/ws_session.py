@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from hub.errors import BadRequest, Evently, TokenExpired, Unauthenticated
-from hub.fanout import Outbox, Subscription
+from hub.errors import BadRequest, Evently, TokenExpired, TokenRevoked, Unauthenticated
+from hub.fanout import REVOKED, Outbox, Subscription
 from hub.ports.runtime import Principal
 from web import metrics, ws_ops
 from web.auth import bearer
@@ -26,13 +26,14 @@ from web.clock import utcnow
 from web.errors import as_evently, ws_error
 from web.origin import refuse_foreign_origin
 from web.runtime import Runtime
+from web.ws_fields import echoable_ref
 
 __all__ = ["Session", "ws_endpoint"]
 
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_OVERLOADED, CLOSE_REVOKED = 1009, 1011, 1013, 4401
-REVOKED_MARK = '"type":"session.revoked"'  # pushed on a user's channel when banned/revoked
+REVOKED_MARK = f'"type":"{REVOKED}"'  # pushed on a user's channel when banned/revoked
 
 
 class Session:
@@ -45,6 +46,7 @@ class Session:
         self.outbox = Outbox(runtime.ws.outbox_limit)
         self.principal: Principal | None = None
         self.expired = False
+        self.revoked = False
         self.subs: dict[int, Subscription] = {}
         self.resyncing: set[int] = set()
         self._expiry_timer: asyncio.TimerHandle | None = None
@@ -63,7 +65,11 @@ class Session:
                 return
             if not batch:
                 return
-            if any(REVOKED_MARK in t for t in batch):
+            cut = next((i for i, t in enumerate(batch) if REVOKED_MARK in t), None)
+            if cut is not None:
+                if cut:  # what was queued before the revocation still goes out
+                    await self.ws.send_text(batch[0] if cut == 1
+                                            else "[" + ",".join(batch[:cut]) + "]")
                 await self.close(CLOSE_REVOKED, "session revoked")
                 return
             await self.ws.send_text(batch[0] if len(batch) == 1 else "[" + ",".join(batch) + "]")
@@ -82,7 +88,7 @@ class Session:
         ref: Any = None
         try:
             msg = _decode(text)
-            ref = msg.get("ref")
+            ref = echoable_ref(msg.get("ref"))
             reply = await ws_ops.run(self, msg)
             if reply is not None:
                 self.send({**reply, "ref": ref} if reply.get("type") == "pong"
@@ -91,6 +97,8 @@ class Session:
             if not isinstance(exc, Evently):
                 log.exception("ws op failed")
             self.send(ws_error(as_evently(exc), ref))
+            if self.revoked:  # the error goes out, then the session closes with 4401
+                self.send({"type": REVOKED})
 
     def require_auth(self) -> Principal:
         """Raises: Unauthenticated (no ``auth`` yet), TokenExpired (send a fresh one)."""
@@ -100,20 +108,45 @@ class Session:
             raise TokenExpired("The session's token expired; send a fresh auth.")
         return self.principal
 
+    async def require_live(self) -> Principal:
+        """:meth:`require_auth`, and the token is still not revoked (read again from the
+        denylist, so an op racing a revocation's push is refused too). Raises:
+        Unauthenticated, TokenExpired, TokenRevoked (the session then closes with 4401)."""
+        principal = self.require_auth()
+        try:
+            await self.services.sessions.recheck(principal)
+        except TokenRevoked:
+            self.revoked = True
+            raise
+        return principal
+
     async def authenticate(self, token: str) -> Principal:
         """Become the token's user (again). Raises: Unauthenticated, TokenExpired,
         TokenRevoked, BadRequest (another user than before)."""
         principal = await self.services.sessions.authenticate(token)
         if self.principal is not None and self.principal.id != principal.id:
             raise BadRequest("A session cannot change user; open a new one.")
-        if self.principal is None or self.expired:
-            await self.services.live.broadcaster.add_user(principal.id, self.outbox)
+        await self.services.live.broadcaster.add_user(principal.id, self.outbox,
+                                                      principal.family, self.recheck)
         self.principal, self.expired = principal, False
         if self._expiry_timer:
             self._expiry_timer.cancel()
         delay = max((principal.expires_at - utcnow()).total_seconds(), 0)
         self._expiry_timer = asyncio.get_running_loop().call_later(delay, self._on_expiry)
         return principal
+
+    async def recheck(self) -> None:
+        """Read the denylist again for the session's token (after a pub/sub gap, when a
+        revocation's push may have been missed); a revoked session closes with 4401."""
+        if self.principal is None:
+            return
+        try:
+            await self.services.sessions.recheck(self.principal)
+        except TokenRevoked:
+            self.revoked = True
+            self.send({"type": REVOKED})
+        except Evently:
+            log.warning("re-checking a session's token failed", exc_info=True)
 
     def _on_expiry(self) -> None:
         self.expired = True

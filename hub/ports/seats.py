@@ -36,7 +36,9 @@ class HoldRequest:
         token: the new hold's random token. now_ms: epoch ms.
         ttl_ms: the lease in ms; **0 means the event's TTL** (``hold_ttl_seconds``).
         max_held: the per-user cap of held seats in this event (``MAX_HELD_SEATS_PER_USER``).
-        lifetime_ms: the most an extended lease may reach, counted from creation.
+        lifetime_ms: the most a user may hold a seat continuously, across holds: the lease
+            never runs past the user's "held since" of its seats + ``lifetime_ms`` (a release
+            keeps that start for a cool-down of ``lifetime_ms``; README "Hold lifetime").
         reserved_for: a waitlist entry id whose offer this is (0: a public hold).
     """
 
@@ -117,7 +119,8 @@ class SeatView(Protocol):
         """Take a hold, all or nothing (``req.ttl_ms`` 0: the event's TTL).
 
         Raises: EventInactive, SeatUnavailable (``seat_ids``), NotEnoughSeats / SoldOut
-        (``qty``), HoldLimit (over ``max_held``), ValidationFailed (unknown seat ids)."""
+        (``qty``), HoldLimit (over ``max_held``), ValidationFailed (unknown seat ids),
+        SeatUnavailable also for seats this user already held for ``lifetime_ms``."""
         ...
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
@@ -127,7 +130,8 @@ class SeatView(Protocol):
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
         """Push the lease to ``now_ms + ttl_ms`` (**0: the event's TTL**), never past
-        creation + ``lifetime_ms`` and never shorter than it is. Raises: NotFound, Forbidden
+        the user's continuous holding start of its seats + ``lifetime_ms`` and never shorter
+        than it is. Raises: NotFound, Forbidden
         (another user's hold)."""
         ...
 
@@ -206,14 +210,18 @@ class SeatView(Protocol):
         ...
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for waitlist entry ``entry_id``'s user, lasting ``ttl_ms``
-        (the offer time): pooled seats first, then the best available.
-        Raises: NotEnoughSeats, EventInactive."""
+        (the offer time): pooled seats first, then the best available. The seats count toward
+        the user's ``max_held`` (``MAX_HELD_SEATS_PER_USER``), checked in the same atomic step.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive."""
         ...
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record how many entries wait; with none, pooled seats go public. Returns how many
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record how many entries wait and how long (``reserve_ms``, the event's
+        ``waitlist_offer_seconds``) a seat freed from now on stays reserved for them before it
+        returns to public sale; with none waiting, pooled seats go public. Returns how many
         went public (0 for an absent view)."""
         ...
 

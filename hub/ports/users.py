@@ -105,8 +105,9 @@ class RefreshTokens(Protocol):
 
 
 class AccessRevocation(Protocol):
-    """The access-token denylist (Redis): one token by ``jti`` until it expires, or every
-    token of a user issued at or before a time."""
+    """The access-token denylist (Redis): one token by ``jti`` until it expires, every token
+    of a login family (its ``fam`` claim), or every token of a user issued at or before a
+    time (DESIGN invariant 9)."""
 
     async def deny(self, jti: str, expires_at: datetime) -> None:
         """Refuse the access token ``jti`` until ``expires_at`` (its ``exp``)."""
@@ -116,15 +117,23 @@ class AccessRevocation(Protocol):
         """Refuse every access token of the user issued at or before ``at`` (ms precision)."""
         ...
 
-    async def check(self, jti: str, user_id: int, issued_at: datetime) -> None:
-        """Raises: TokenRevoked (the token, or every token of the user issued by then)."""
+    async def revoke_family(self, family: str) -> None:
+        """Refuse every access token of the login family ``family`` (for one access-token
+        lifetime: no token of the family can be issued afterwards)."""
+        ...
+
+    async def check(self, jti: str, user_id: int, issued_at: datetime,
+                    family: str | None = None) -> None:
+        """Raises: TokenRevoked (the token, its family, or every token of the user issued by
+        then). One round trip to the store."""
         ...
 
 
 class SessionEnder(Protocol):
-    """Tells every live WebSocket session of a user, on every process, that its credentials
-    are revoked (they close with 4401, DESIGN invariant 9)."""
+    """Tells every live WebSocket session of a user (or only those of one login family), on
+    every process, that its credentials are revoked (they close with 4401, DESIGN
+    invariant 9)."""
 
-    async def end_sessions(self, user_id: int) -> None:
-        """Raises: Unavailable."""
+    async def end_sessions(self, user_id: int, family: str | None = None) -> None:
+        """``family`` None: every session of the user. Raises: Unavailable."""
         ...

@@ -1,4 +1,5 @@
--- End every hold of this event whose lease ran out (DESIGN invariant 6). Safe to run from
+-- End every hold of this event whose lease ran out (DESIGN invariant 6), and return to sale
+-- the waitlist pool's seats whose reserve ran out. Safe to run from
 -- every process at once: a hold leaves the expiry index in the same script that ends it.
 -- ARGV: 1 event_id, 2 now_ms, 3 batch size
 -- Reply: {'OK', tok1, user1, freed_csv1, repair1, tok2, ...}
@@ -10,7 +11,7 @@ for _, tok in ipairs(due) do
   local h = redis.call('HMGET', hold_key(tok), 'user', 'seats', 'state', 'entry')
   local user, seats = h[1] or '0', nil
   if h[1] then seats = split(h[2]) else seats = seats_by_marker(tok) end
-  local freed = end_hold(tok, user, seats, changes)
+  local freed = end_hold(tok, user, seats, changes, now)
   local repair = '0'
   if h[3] == 'confirming' then repair = '1' end
   out[#out + 1] = tok
@@ -20,5 +21,16 @@ for _, tok in ipairs(due) do
   out[#out + 1] = h[4] or '0'
 end
 if #due > 0 then tally(now, 'expiries', #due) end
+-- Pooled seats whose waitlist reserve ran out return to public sale (README "Waitlist").
+for _, s in ipairs(redis.call('ZRANGEBYSCORE', POOL_DL, '-inf', now, 'LIMIT', 0,
+                              tonumber(ARGV[3]))) do
+  unpool(s)
+  if redis.call('HGET', VIEW, s) == 'r' then
+    redis.call('HSET', VIEW, s, 'a')
+    redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
+    redis.call('HINCRBY', META, 'held', -1)
+    changes[#changes + 1] = {s, 'available'}
+  end
+end
 emit(ARGV[1], changes, now)
 return out

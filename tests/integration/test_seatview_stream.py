@@ -99,23 +99,25 @@ async def test_concurrent_holds_never_share_a_seat(view: RedisSeatView) -> None:
 async def test_freed_seats_wait_in_the_pool_while_someone_waits(view: RedisSeatView) -> None:
     await view.load(source(4), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1, 2)))
-    await view.set_waiting(EVENT, 1, NOW)
+    await view.set_waiting(EVENT, 1, NOW, 60_000)
     await view.release(EVENT, "a", 7, NOW + 1)
     snap = await view.snapshot(EVENT)
     assert snap.held == [1, 2] and snap.available == [3, 4]  # pooled seats show as held
     assert await view.free_count(EVENT) == 4
-    offer = await view.offer(EVENT, 9, "offer", NOW + 2, 30_000, 3, entry_id=5)
+    offer = await view.offer(EVENT, 9, "offer", NOW + 2, 30_000, 3, entry_id=5,
+                             max_held=8)
     assert offer.seat_ids == [1, 2, 3] and offer.entry_id == 5  # the pool first, then best
     with pytest.raises(NotEnoughSeats):
-        await view.offer(EVENT, 10, "offer2", NOW + 3, 30_000, 2, entry_id=6)
+        await view.offer(EVENT, 10, "offer2", NOW + 3, 30_000, 2, entry_id=6,
+                         max_held=8)
 
 
 async def test_nobody_waiting_returns_pooled_seats_to_the_public(view: RedisSeatView) -> None:
     await view.load(source(3), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1,)))
-    await view.set_waiting(EVENT, 2, NOW)
+    await view.set_waiting(EVENT, 2, NOW, 60_000)
     await view.release(EVENT, "a", 7, NOW + 1)
-    assert await view.set_waiting(EVENT, 0, NOW + 2) == 1
+    assert await view.set_waiting(EVENT, 0, NOW + 2, 60_000) == 1
     assert await view.counts(EVENT) == EventCounts(available=3, held=0, sold=0)
 
 
