@@ -54,6 +54,12 @@ def paused_replica(topology: PgTopology) -> Iterator[None]:
             conn = await asyncpg.connect(topology.replica_url)
             try:
                 await conn.execute(f"SELECT {fn}()")
+                for _ in range(100):  # a pause is requested first, then takes effect
+                    if fn == "pg_wal_replay_resume" or await conn.fetchval(
+                            "SELECT pg_get_wal_replay_pause_state()") == "paused":
+                        return
+                    await asyncio.sleep(0.02)
+                raise AssertionError("replay did not pause in 2 s")
             finally:
                 await conn.close()
         asyncio.run(run())
@@ -99,7 +105,7 @@ def test_a_lagging_replica_delays_listings_but_never_unsells_a_seat(
     assert booked.status_code == 201, booked.text
     hidden = make_event(org["token"], name="Behind")
     names = [e["name"] for e in httpx.get(hub.url + "/events").json()["items"]]
-    assert names == ["Replicated"], "the listing reads the (paused) replica"
+    assert names == ["Replicated"], f"the listing reads the (paused) replica: {names}"
 
     async def wipe() -> None:
         r = aioredis.Redis.from_url(clean_stores.redis_url)
@@ -117,7 +123,8 @@ def _wait_replayed(topology: PgTopology) -> None:
         primary = await asyncpg.connect(topology.primary_url)
         replica = await asyncpg.connect(topology.replica_url)
         try:
-            lsn = await primary.fetchval("SELECT pg_current_wal_lsn()")
+            # the insert (not write) position: commits are asynchronous (synchronous_commit off)
+            lsn = await primary.fetchval("SELECT pg_current_wal_insert_lsn()")
             for _ in range(200):
                 if await replica.fetchval("SELECT pg_last_wal_replay_lsn() >= $1", lsn):
                     return
