@@ -64,6 +64,7 @@ class SessionService:
         Raises: InvalidCredentials, Forbidden (a banned account).
         """
         user = await self.accounts.login(email, password)
+        await self.users.record_login(user.id, now)
         return await self.issue(user.id, user.role, now)
 
     async def issue(self, user_id: int, role: Role, now: datetime,
@@ -110,6 +111,11 @@ class SessionService:
         await self.access.deny(principal.jti, principal.expires_at)
         if family:
             await self.refresh_tokens.revoke_family(str(family), now)
+
+    def family_of(self, access_token: str) -> str | None:
+        """The login family (``fam`` claim) of an access token already authenticated."""
+        family = self.codec.decode(access_token).get("fam")
+        return str(family) if family else None
 
     async def purge_expired(self, now: datetime) -> int:
         """Delete refresh tokens that expired before ``now`` (live, spent or revoked: an

@@ -114,12 +114,15 @@ class RefreshStore:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.family_id == family)
                             .values(revoked_at=now))
 
-    async def revoke_user(self, user_id: int, now: datetime) -> None:
-        """Revoke every live refresh token of a user (ban)."""
+    async def revoke_user(self, user_id: int, now: datetime,
+                          keep_family: str | None = None) -> None:
+        """Revoke every live refresh token of a user (ban, role or password change), but
+        those of ``keep_family`` when given."""
+        conds = [RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None)]
+        if keep_family is not None:
+            conds.append(RefreshTokenRow.family_id != keep_family)
         async with self.db.transaction() as s:
-            await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
-                                                          RefreshTokenRow.revoked_at.is_(None))
-                            .values(revoked_at=now))
+            await s.execute(update(RefreshTokenRow).where(*conds).values(revoked_at=now))
 
     async def purge(self, now: datetime) -> int:
         """Delete refresh tokens that expired before ``now``; returns how many.

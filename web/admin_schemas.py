@@ -27,8 +27,10 @@ from web.schemas import Email, Name, Password, Sections, StrictIn, error_fields
 __all__ = [
     "AdminBookingsQuery",
     "AttendeesQuery",
+    "AuditQuery",
     "EventListQuery",
     "EventPatchIn",
+    "OrganizerRequestsQuery",
     "RefreshIn",
     "RoleIn",
     "SeatsGenerateIn",
@@ -101,6 +103,15 @@ class EventListQuery(_Query):
 class UsersQuery(_Query):
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     role: RoleName | None = None
+
+
+class AuditQuery(_Query):
+    actor_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+
+
+class OrganizerRequestsQuery(_Query):
+    status: Literal["pending", "approved", "refused"] | None = "pending"
 
 
 class AdminBookingsQuery(_Query):

@@ -4,6 +4,8 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
 
     POST /auth/login                 login_ip per client IP, login per email (JSON body)
     POST /auth/signup                signup_ip per client IP, signup per email
+    POST /auth/password-reset        password_reset_ip per client IP, password_reset per email
+    POST /auth/password              password per user (guesses of the old password)
     POST /events/{id}/holds          holds per user
     POST /events/{id}/book           bookings per user
     POST /holds/{id}/confirm         bookings per user
@@ -53,6 +55,9 @@ RULES: dict[str, str] = {
     "login_ip": "rate_limit_login_ip",
     "signup": "rate_limit_signup",
     "signup_ip": "rate_limit_signup_ip",
+    "password_reset": "rate_limit_password_reset",
+    "password_reset_ip": "rate_limit_password_reset_ip",
+    "password": "rate_limit_password",
     "holds": "rate_limit_holds",
     "bookings": "rate_limit_bookings",
     "admin": "rate_limit_admin",
@@ -155,8 +160,10 @@ _USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"^/events/[^/]+/holds$"), "holds"),
     (re.compile(r"^/events/[^/]+/book$"), "bookings"),
     (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
+    (re.compile(r"^/auth/password$"), "password"),
 )
-_EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
+_EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup",
+                "/auth/password-reset": "password_reset"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -8,7 +8,7 @@ missing field) is 422 ``VALIDATION_ERROR``. Both list the offending fields in
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -30,7 +30,11 @@ __all__ = [
     "GuestIn",
     "HoldIn",
     "LoginIn",
+    "MeIn",
     "Password",
+    "PasswordChangeIn",
+    "PasswordResetConfirmIn",
+    "PasswordResetIn",
     "SeatMapIn",
     "SectionIn",
     "SignupIn",
@@ -64,6 +68,34 @@ class SignupIn(StrictIn):
     name: Name
     email: Email
     password: Password
+    role: Literal["user", "organizer"] = Field(
+        "user", description="organizer: as ORGANIZER_SIGNUP allows (open, approval, closed)")
+
+
+class MeIn(StrictIn):
+    """``PATCH /auth/me``."""
+
+    name: Name
+
+
+class PasswordChangeIn(StrictIn):
+    """``POST /auth/password``."""
+
+    old_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class PasswordResetIn(StrictIn):
+    """``POST /auth/password-reset``."""
+
+    email: Email
+
+
+class PasswordResetConfirmIn(StrictIn):
+    """``POST /auth/password-reset/confirm``."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_password: Password
 
 
 class LoginIn(StrictIn):

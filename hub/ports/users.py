@@ -53,6 +53,22 @@ class UserStore(Protocol):
         """Mark banned at ``now`` (an earlier ban is kept). Raises: NotFound."""
         ...
 
+    async def set_name(self, user_id: int, name: str) -> User:
+        """Raises: NotFound."""
+        ...
+
+    async def password_hash(self, user_id: int) -> str:
+        """The account's bcrypt hash. Raises: NotFound."""
+        ...
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Raises: NotFound."""
+        ...
+
+    async def record_login(self, user_id: int, now: datetime) -> None:
+        """Set the account's ``last_login_at`` to ``now``."""
+        ...
+
 
 class PasswordHasher(Protocol):
     """bcrypt, run off the event loop by the implementation (``web.security``)."""
@@ -94,8 +110,10 @@ class RefreshTokens(Protocol):
         """Revoke every token of the login family."""
         ...
 
-    async def revoke_user(self, user_id: int, now: datetime) -> None:
-        """Revoke every refresh token of the user (ban, role change)."""
+    async def revoke_user(self, user_id: int, now: datetime,
+                          keep_family: str | None = None) -> None:
+        """Revoke every refresh token of the user (ban, role change, password change), but
+        those of ``keep_family`` when given."""
         ...
 
     async def purge(self, now: datetime) -> int:
