@@ -21,8 +21,11 @@ __all__ = ["routes"]
 
 _BUNDLE = Path(star_openapi_redoc.__file__).parent / "templates" / "redoc" / "js" \
     / "redoc.standalone.js"
-_INIT_JS = """Redoc.init("/openapi.json", {hideDownloadButton: false, expandResponses: "200,201"},
-            document.getElementById("redoc"));
+# The bundle is an ES module exporting ``init``; telemetry off (the page talks to the hub
+# only; ReDoc's attribution logo from its CDN is refused by the CSP and hides itself).
+_INIT_JS = """import {init} from "/redoc/assets/redoc.standalone.js";
+init("/openapi.json", {expandResponses: "200,201", disableTelemetry: true},
+     document.getElementById("redoc"));
 """
 _HTML = """<!DOCTYPE html>
 <html lang="en">
@@ -33,8 +36,7 @@ _HTML = """<!DOCTYPE html>
 </head>
 <body>
   <div id="redoc"></div>
-  <script src="/redoc/assets/redoc.standalone.js"></script>
-  <script src="/redoc/assets/init.js"></script>
+  <script type="module" src="/redoc/assets/init.js"></script>
 </body>
 </html>
 """
