@@ -216,3 +216,12 @@ def _admin_token(hub: HubProcess, stores: TestStores) -> str:
     user_id = httpx.get(hub.url + "/auth/me", headers=auth(me)).json()["id"]
     run_sync(set_role(stores, user_id, "admin"))
     return str(login(hub, "admin@example.test").json()["access_token"])
+
+
+def test_guessing_the_old_password_is_rate_limited(hub: HubProcess) -> None:
+    assert signup(hub, "guess@example.test").status_code == 201
+    token = login(hub, "guess@example.test").json()["access_token"]
+    statuses = [httpx.post(hub.url + "/auth/password", headers=auth(token), json={
+        "old_password": f"guess-{n}", "new_password": NEW_PASSWORD}).status_code
+        for n in range(11)]
+    assert statuses == [401] * 10 + [429]  # RATE_LIMIT_PASSWORD: 10/minute per user
