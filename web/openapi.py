@@ -151,17 +151,17 @@ OPERATIONS: tuple[Op, ...] = (
     Op("DELETE", "/admin/users/{user_id}", "Ban an account (no log-in, tokens revoked)",
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
     Op("GET", "/admin/organizer-requests", "Organizer sign-ups (ORGANIZER_SIGNUP=approval)",
-       "admin", {200: "any"}, (*_W, *_AUTH, 403), auth=True, query=(
+       "admin", {200: "OrganizerRequestPage"}, (*_W, *_AUTH, 403), auth=True, query=(
            _q("status", {"enum": ["pending", "approved", "refused"], "default": "pending"}),
            *_PAGE)),
     Op("POST", "/admin/organizer-requests/{request_id}/approve",
-       "Approve: the account becomes an organizer", "admin", {200: "any"},
+       "Approve: the account becomes an organizer", "admin", {200: "OrganizerRequest"},
        (*_AUTH, 403, 404, 409, 429), auth=True),
     Op("POST", "/admin/organizer-requests/{request_id}/refuse",
-       "Refuse: the account stays a user", "admin", {200: "any"},
+       "Refuse: the account stays a user", "admin", {200: "OrganizerRequest"},
        (*_AUTH, 403, 404, 409, 429), auth=True),
     Op("GET", "/admin/audit", "The audit trail of admin and organizer actions, newest first",
-       "admin", {200: "any"}, (*_W, *_AUTH, 403), auth=True, query=(
+       "admin", {200: "AuditPage"}, (*_W, *_AUTH, 403), auth=True, query=(
            _q("actor_id", {"type": "integer", "minimum": 1}),
            _q("event_id", {"type": "integer", "minimum": 1}), *_PAGE)),
     Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
