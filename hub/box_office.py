@@ -1,8 +1,10 @@
 """The commands that span bookings and the waitlist (CONTRACT §2 ``POST /events/{id}/book``
 with ``waitlist: true``, ``/events/{id}/waitlist``, ``/waitlists/*``; the ``waitlist.*`` ops).
 
-People join a waitlist only when what they ask for cannot be held now (DESIGN "Waitlist"), and
-every change of the queue promotes it at once.
+People join a waitlist only when what they ask for cannot be held now (DESIGN "Waitlist";
+issue 10: fewer public seats than ``qty`` are available, else 409 ``SEATS_AVAILABLE``), one
+open entry per user and event (409 ``ALREADY_EXISTS``), and every change of the queue promotes
+it at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from hub.bookings import BookingService
-from hub.errors import NotEnoughSeats, SeatUnavailable, SoldOut
+from hub.errors import NotEnoughSeats, SeatsAvailable, SeatUnavailable, SoldOut
 from hub.model import Actor, Booking, WaitlistEntry
 from hub.waitlist import WaitlistService, check_qty
 
@@ -44,13 +46,20 @@ class BoxOffice:
         return await self.join(user, event_id, qty or len(seat_ids or ()), now)
 
     async def join(self, user: Actor, event_id: int, qty: int, now: datetime) -> WaitlistEntry:
-        """Join the event's waitlist for ``qty`` seats; if seats are free already the entry is
-        offered them at once.
+        """Join the event's waitlist for ``qty`` seats. Only when ``qty`` seats cannot be held
+        now: with at least ``qty`` seats on public sale the answer is SeatsAvailable. Seats
+        kept for the waitlist are offered to the entry at once if it fits.
 
-        Raises: ValidationFailed (qty), NotFound, EventInactive, AlreadyExists.
+        Raises: ValidationFailed (qty: over ``MAX_HELD_SEATS_PER_USER`` or the event's
+        capacity), SeatsAvailable, NotFound, EventInactive, AlreadyExists (one open entry per
+        user and event).
         """
-        check_qty(qty)
-        await self.bookings.snapshot(event_id, now)  # the view exists (and the event)
+        check_qty(qty, self.waitlist.max_held)
+        snap = await self.bookings.snapshot(event_id, now)  # the view exists (and the event)
+        check_qty(qty, self.waitlist.max_held,
+                  capacity=len(snap.available) + len(snap.held) + len(snap.sold))
+        if len(snap.available) >= qty:
+            raise SeatsAvailable(f"{len(snap.available)} seats are on sale now; hold them.")
         entry = await self.waitlist.enter(user, event_id, qty, now)
         await self.bookings.seats_freed(event_id, [], now)
         return await self.waitlist.get(user, entry.id)

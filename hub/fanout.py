@@ -10,6 +10,11 @@ interested session's :class:`Outbox`. An outbox is bounded: when a session falls
 it is marked overflowed and the web layer closes it with 1013, so one slow client never delays
 the others.
 
+A ``session.revoked`` push on a user's channel that names a ``family`` reaches only the
+sessions authenticated with a token of that login family (DESIGN invariant 9); without one it
+reaches every session of the user. After the pub/sub connection was lost (a revocation's push
+may have been missed), every user session's ``recheck`` hook runs: it reads the denylist again.
+
 A subscription starts *pending*: deltas are buffered while the snapshot (or history) is read,
 then released in order, skipping those already covered by the snapshot's ``seq``.
 """
@@ -26,7 +31,9 @@ import orjson
 
 from hub.ports import ChannelDriver
 
-__all__ = ["Broadcaster", "Outbox", "Subscription"]
+__all__ = ["REVOKED", "Broadcaster", "Outbox", "Subscription"]
+
+REVOKED = "session.revoked"  #: the ``type`` of the push that ends sessions (closed with 4401)
 
 
 class Outbox:
@@ -72,6 +79,7 @@ class Outbox:
 
 
 ResyncHook = Callable[["Subscription"], Awaitable[None] | None]
+RecheckHook = Callable[[], Awaitable[None]]
 
 
 @dataclass(eq=False, slots=True)
@@ -110,6 +118,8 @@ class Broadcaster:
         self.driver = driver
         self.by_event: dict[int, set[Subscription]] = {}
         self.by_user: dict[int, set[Outbox]] = {}
+        self.family_of: dict[Outbox, str | None] = {}
+        self.rechecks: dict[Outbox, RecheckHook] = {}
         self._lock = asyncio.Lock()
         self.delivered = 0
         self.dropped_sessions = 0
@@ -137,8 +147,15 @@ class Broadcaster:
                 del self.by_event[sub.event_id]
                 await self.driver.unsubscribe_event(sub.event_id)
 
-    async def add_user(self, user_id: int, outbox: Outbox) -> None:
+    async def add_user(self, user_id: int, outbox: Outbox, family: str | None = None,
+                       recheck: RecheckHook | None = None) -> None:
+        """Route the user's personal pushes to ``outbox`` (again: the session's token, and so
+        its login ``family``, may have changed); ``recheck`` runs after a pub/sub gap.
+        Raises: Unavailable."""
         async with self._lock:
+            self.family_of[outbox] = family
+            if recheck is not None:
+                self.rechecks[outbox] = recheck
             boxes = self.by_user.setdefault(user_id, set())
             first = not boxes
             boxes.add(outbox)
@@ -151,6 +168,8 @@ class Broadcaster:
             if boxes is None or outbox not in boxes:
                 return
             boxes.discard(outbox)
+            self.family_of.pop(outbox, None)
+            self.rechecks.pop(outbox, None)
             if not boxes:
                 del self.by_user[user_id]
                 await self.driver.unsubscribe_user(user_id)
@@ -165,9 +184,16 @@ class Broadcaster:
     # -- routing ---------------------------------------------------------------------------
 
     def dispatch_user(self, user_id: int, data: bytes | str) -> None:
-        """Route one personal push (JSON text) to every local session of ``user_id``."""
+        """Route one personal push (JSON text) to every local session of ``user_id``; a
+        ``session.revoked`` naming a ``family`` only to the sessions of that family."""
         text = data.decode() if isinstance(data, bytes) else data
-        for box in list(self.by_user.get(user_id, ())):
+        boxes = list(self.by_user.get(user_id, ()))
+        if REVOKED in text:
+            msg = orjson.loads(text)
+            family = msg.get("family") if msg.get("type") == REVOKED else None
+            if family:
+                boxes = [b for b in boxes if self.family_of.get(b) == family]
+        for box in boxes:
             self._put(box, text)
 
     def dispatch_event(self, data: bytes | str) -> None:
@@ -200,10 +226,13 @@ class Broadcaster:
                 self._put(sub.outbox, text)
 
     def resync_all(self) -> None:
-        """Every local subscription takes a fresh snapshot (after pub/sub was interrupted)."""
+        """After pub/sub was interrupted: every local subscription takes a fresh snapshot and
+        every user session checks its token again (a revocation may have been missed)."""
         for subs in list(self.by_event.values()):
             for sub in list(subs):
                 self._resync(sub)
+        for recheck in list(self.rechecks.values()):
+            self._spawn(recheck())
 
     def _put(self, box: Outbox, text: str) -> None:
         if box.put(text):
@@ -216,6 +245,9 @@ class Broadcaster:
         sub.buffer.clear()
         result = sub.on_resync(sub)
         if result is not None:
-            task = asyncio.ensure_future(result)
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(result)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

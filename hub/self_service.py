@@ -1,9 +1,9 @@
 """Account self-service (CONTRACT §2): rename, change password, password reset by e-mail.
 
-* A password change needs the old password and revokes every other session of the account:
-  the refresh tokens of every other login family, every access token issued until now and
-  every live WebSocket session of the account (DESIGN invariant 9). The calling session keeps
-  its refresh token, so it refreshes into a fresh pair. All of it is :meth:`end_sessions`.
+* A password change needs the old password and revokes every other login of the account
+  (DESIGN invariant 9) the way log-out revokes one: each other login family's refresh tokens,
+  its access tokens (the family denylist) and its live WebSocket sessions on every process
+  (closed with 4401). The calling login keeps its tokens and sessions.
 * A reset request answers the same whether or not the address has an account. The token is
   32 random bytes (URL-safe), valid :data:`RESET_TOKEN_TTL` and usable once; only its
   SHA-256 is stored, and it travels only in the e-mail (through the outbox). Confirming sets
@@ -19,15 +19,9 @@ from datetime import datetime, timedelta
 from hub.accounts import check_password
 from hub.errors import InvalidCredentials, ValidationFailed
 from hub.model import Actor, User
-from hub.ports import (
-    AccessRevocation,
-    PasswordHasher,
-    PasswordResetStore,
-    RefreshTokens,
-    ResetMail,
-    SessionEnder,
-    UserStore,
-)
+from hub.ports import PasswordHasher, PasswordResetStore, ResetMail, UserStore
+from hub.ports.runtime import Principal
+from hub.sessions import SessionService
 
 __all__ = ["RESET_TOKEN_TTL", "SelfService", "reset_mail", "token_digest"]
 
@@ -51,17 +45,15 @@ def reset_mail(token: str, expires_at: datetime) -> ResetMail:
 
 
 class SelfService:
-    """What an account does for itself."""
+    """What an account does for itself. Sessions are revoked through
+    :class:`hub.sessions.SessionService`, the one place that ends logins."""
 
     def __init__(self, users: UserStore, hasher: PasswordHasher, resets: PasswordResetStore,
-                 refresh: RefreshTokens, access: AccessRevocation,
-                 ender: SessionEnder) -> None:
+                 sessions: SessionService) -> None:
         self.users = users
         self.hasher = hasher
         self.resets = resets
-        self.refresh_tokens = refresh
-        self.access = access
-        self.ender = ender
+        self.sessions = sessions
 
     async def rename(self, actor: Actor, name: str) -> User:
         """``PATCH /auth/me``. Raises: ValidationFailed (blank), NotFound."""
@@ -70,28 +62,19 @@ class SelfService:
             raise ValidationFailed(fields=[{"field": "name", "message": "must not be blank"}])
         return await self.users.set_name(actor.id, name)
 
-    async def change_password(self, actor: Actor, family: str | None, old: str, new: str,
+    async def change_password(self, actor: Principal, old: str, new: str,
                               now: datetime) -> None:
-        """``POST /auth/password``: ``family`` is the calling session's login family (its
-        access token's ``fam``), which keeps its refresh token.
+        """``POST /auth/password``: every login family of the account but the caller's
+        (``actor.family``, its access token's ``fam``) is revoked with its live sessions.
 
         Raises: InvalidCredentials (wrong old password), ValidationFailed (password rules),
-        NotFound.
+        NotFound, Unavailable.
         """
-        check_password(new)
+        check_password(new, "new_password")
         if not await self.hasher.verify(old, await self.users.password_hash(actor.id)):
             raise InvalidCredentials("The old password is wrong.")
         await self.users.set_password(actor.id, await self.hasher.hash(new))
-        await self.end_sessions(actor.id, now, keep_family=family)
-
-    async def end_sessions(self, user_id: int, now: datetime,
-                           keep_family: str | None = None) -> None:
-        """Revoke the account's sessions: refresh tokens (but ``keep_family``'s), access
-        tokens issued until ``now``, and live WebSocket sessions (closed with 4401).
-        Raises: Unavailable."""
-        await self.refresh_tokens.revoke_user(user_id, now, keep_family=keep_family)
-        await self.access.revoke_user(user_id, now)
-        await self.ender.end_sessions(user_id)
+        await self.sessions.end_other_logins(actor.id, actor.family, now)
 
     async def request_reset(self, email: str, now: datetime) -> None:
         """``POST /auth/password-reset``: e-mail a reset token when the address has a live
@@ -104,7 +87,7 @@ class SelfService:
     async def confirm_reset(self, token: str, new: str, now: datetime) -> None:
         """``POST /auth/password-reset/confirm``. Raises: ValidationFailed (password rules,
         or the token is unknown, used or expired)."""
-        check_password(new)
+        check_password(new, "new_password")
         user_id = await self.resets.consume(token_digest(token), await self.hasher.hash(new),
                                             now)
-        await self.end_sessions(user_id, now)
+        await self.sessions.end_all_sessions(user_id, now)

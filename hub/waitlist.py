@@ -1,11 +1,16 @@
 """The waitlist: join, leave, and promotion the moment seats free up (DESIGN "Waitlist").
 
-Fairness: strict first come, first served. When seats free up, the oldest WAITING entry is
-offered its ``qty`` seats if that many are free, then the next, and so on; when the entry at
-the head does not fit yet, nobody behind it is served — the freed seats stay reserved for the
-waitlist (a pool in the Redis view, shown as ``held``, never sold to the public) and accumulate
-until the head fits. Only when nobody waits any more do pooled seats return to public sale.
-Buyers asked us for "I was here first"; a later, smaller request never overtakes an earlier one.
+Fairness: first come, first served among the entries that fit. When seats free up, the WAITING
+entries are visited oldest first and each one whose ``qty`` fits the free seats (and the
+user's held-seat cap) is offered them; an entry that does not fit is skipped, never blocking
+those behind it, and keeps its place for the next time seats free up (issue 10: one waiter
+must not freeze an event). Seats freed while anyone waits are reserved for the waitlist (a
+pool in the Redis view, shown as ``held``) for at most the event's ``waitlist_offer_seconds``;
+then they return to public sale, so no seat stays out of sale because of the waitlist longer
+than that. Nobody waiting: pooled seats return to sale at once.
+
+``qty`` is at most ``MAX_HELD_SEATS_PER_USER`` (an offer is a hold and counts toward that cap,
+checked in the Redis script that makes it) and at most the event's capacity (422 above either).
 
 An offer is a hold for the waiter, reserved for the event's ``waitlist_offer_seconds``; when it
 lapses, or the waiter declines (releases it or leaves), the seats pass to the next in line.
@@ -19,7 +24,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.errors import EventInactive, NotEnoughSeats, NotFound, ValidationFailed
+from hub.errors import (
+    EventInactive,
+    HoldExpired,
+    HoldLimit,
+    NotEnoughSeats,
+    NotFound,
+    SeatUnavailable,
+    ValidationFailed,
+)
 from hub.holds import MAX_SEATS_PER_REQUEST, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
@@ -32,11 +45,20 @@ log = logging.getLogger(__name__)
 MAX_WAITLIST_QTY = MAX_SEATS_PER_REQUEST
 
 
-def check_qty(qty: int) -> None:
-    """Raises: ValidationFailed: ``qty`` is not 1..:data:`MAX_WAITLIST_QTY` seats."""
-    if not 1 <= qty <= MAX_WAITLIST_QTY:
-        raise ValidationFailed(fields=[{"field": "qty",
-                                        "message": f"must be 1..{MAX_WAITLIST_QTY}"}])
+def check_qty(qty: int, max_held: int = MAX_WAITLIST_QTY,
+              capacity: int | None = None) -> None:
+    """Check a waitlist ``qty`` (seats): 1..:data:`MAX_WAITLIST_QTY`, at most ``max_held``
+    (``MAX_HELD_SEATS_PER_USER``: an offer counts toward it) and at most ``capacity`` (the
+    event's seats; None: not checked). Source: issue 10, "Seat hoarding and waitlist abuse".
+
+    Raises: ValidationFailed (field ``qty``).
+    """
+    most = min(MAX_WAITLIST_QTY, max_held)
+    if not 1 <= qty <= most:
+        raise ValidationFailed(fields=[{"field": "qty", "message": f"must be 1..{most}"}])
+    if capacity is not None and qty > capacity:
+        raise ValidationFailed(fields=[{"field": "qty", "message":
+                                        f"more than the event's {capacity} seats"}])
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +90,14 @@ class WaitlistService:
     :class:`hub.box_office.BoxOffice`, which also promotes). Pushes go through the
     :class:`Notifier` after the promotion's transaction commits."""
 
-    def __init__(self, store: WaitlistStore, view: SeatView, notifier: Notifier) -> None:
+    def __init__(self, store: WaitlistStore, view: SeatView, notifier: Notifier,
+                 max_held: int = 10) -> None:
+        """``max_held``: ``MAX_HELD_SEATS_PER_USER``, the per-user, per-event held-seat cap
+        that offers count toward."""
         self.store = store
         self.view = view
         self.notifier = notifier
+        self.max_held = max_held
 
     async def enter(self, actor: Actor, event_id: int, qty: int,
                     now: datetime) -> WaitlistEntry:
@@ -79,7 +105,7 @@ class WaitlistService:
 
         Raises: ValidationFailed (qty), NotFound, EventInactive, AlreadyExists.
         """
-        check_qty(qty)
+        check_qty(qty, self.max_held)
         entry, _ = await self.store.join(event_id, actor.id, qty, now)
         return entry
 
@@ -119,8 +145,8 @@ class WaitlistService:
 
     async def promote(self, event_id: int, seat_ids: list[int], now: datetime,
                       book: PromotionBooker) -> None:
-        """Offer free seats to waiting entries, oldest first, stopping at the first that does
-        not fit (module docstring); ``auto_promote`` events ``book`` the offer at once.
+        """Offer free seats to waiting entries, oldest first, skipping those that do not fit
+        (module docstring); ``auto_promote`` events ``book`` the offer at once.
 
         Runs under the event's promotion lock, so concurrent promotions on several processes
         offer each entry once; the Redis ``offer`` script hands out each seat once.
@@ -135,17 +161,28 @@ class WaitlistService:
                     if free <= 0:
                         break
                     if row.qty > free:
-                        break  # strict FIFO: the head keeps its claim (module docstring)
+                        continue  # does not fit: skipped, keeps its place (module docstring)
                     try:
                         hold = await self.view.offer(event_id, row.user_id,
                                                      secrets.token_urlsafe(12), to_ms(now),
-                                                     ms(offer_seconds), row.qty, row.id)
-                    except (NotEnoughSeats, EventInactive):
+                                                     ms(offer_seconds), row.qty, row.id,
+                                                     self.max_held)
+                    except (NotEnoughSeats, HoldLimit):
+                        continue  # over the user's cap, or seats went meanwhile: skipped
+                    except EventInactive:
                         break
                     free -= row.qty
                     if auto_promote:
-                        booking = await book(_Waiter(row.user_id, Role.USER), hold.hold_id,
-                                             now)
+                        try:
+                            booking = await book(_Waiter(row.user_id, Role.USER),
+                                                 hold.hold_id, now)
+                        except (HoldExpired, SeatUnavailable) as err:
+                            # The offer lapsed before its booking (a very short offer time
+                            # on a slow pass): the entry keeps its place, the sweeper frees
+                            # the seats and the next pass serves it again.
+                            log.info("auto-promotion of entry %d not booked: %s", row.id,
+                                     err.code)
+                            continue
                         await p.accepted(row, booking.id, now)
                         await p.notify(row, "waitlist.promoted",
                                        {"entry_id": row.id, "event_id": event_id,
@@ -161,7 +198,7 @@ class WaitlistService:
                         pushes.append((row.user_id, "waitlist.offered",
                                        Offer(row.id, event_id, hold)))
                 remaining = await p.count_waiting()
-                await self.view.set_waiting(event_id, remaining, to_ms(now))
+                await self.view.set_waiting(event_id, remaining, to_ms(now), ms(offer_seconds))
                 notices = list(p.notices)
         except ViewMissing:
             return  # the view is being rebuilt; its builder promotes afterwards

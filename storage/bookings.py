@@ -1,7 +1,8 @@
 """Bookings in PostgreSQL: :class:`hub.ports.BookingStore`.
 
 Driver errors are translated here, chained (STYLE.md §5): an ``IntegrityError`` on the
-active-seat index becomes ``SeatUnavailable``, a lost connection ``Unavailable``.
+active-seat index becomes ``SeatUnavailable``, a lost connection or a lock timeout
+``Unavailable``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.errors import EventInactive, HoldExpired, NotFound, SeatUnavailable, Unavailable
 from hub.model import Attendee, Booking, BookingStatus, Notification
@@ -24,9 +25,28 @@ from storage.rows import bookings_from_rows, user_from_row
 
 __all__ = ["PgBookings"]
 
+# The lock timeout is set for this statement only (is_local: the statement is its own
+# transaction) before the function runs, so a confirm blocked on a seat row gives up well inside
+# the hold's confirm grace (DESIGN invariant 8). '0' means no limit.
 CONFIRM_SQL = text(
     "SELECT evently_confirm(:event, :user, CAST(:seats AS bigint[]), :fence, :hold, "
-    ":guest_name, :guest_email, :now, :email)")
+    ":guest_name, :guest_email, :now, :email) "
+    "FROM (SELECT set_config('lock_timeout', :lock_timeout, true)) AS timeout")
+# After a confirm outlived its grace: lock the hold's seats (waiting out a confirm still
+# running), then either its booking exists or the seats' fences move past the hold's so that
+# confirm can never commit later (evently_confirm refuses a fence below a seat's).
+SETTLE_LOCK_SQL = text(
+    "SELECT id FROM seats WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[])) "
+    "ORDER BY id FOR UPDATE")
+SETTLE_FENCE_SQL = text(
+    "UPDATE seats SET fence = GREATEST(fence, CAST(:fence AS bigint) + 1) "
+    "WHERE event_id = :event AND id = ANY(CAST(:seats AS bigint[]))")
+SETTLE_LOCK_TIMEOUT_SQL = text("SELECT set_config('lock_timeout', '2000', true)")
+
+
+def _lock_timeout(exc: DBAPIError) -> bool:
+    """The statement gave up waiting for a row lock (``lock_not_available``)."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03"
 
 
 class PgBookings:
@@ -54,6 +74,8 @@ class PgBookings:
             NotFound: no such event. EventInactive: deactivated.
             SeatUnavailable: a seat is sold (or is not a seat of the event).
             HoldExpired: a newer lease than this hold's has been confirmed on a seat.
+            Unavailable: PostgreSQL is down, or the seat rows stayed locked past
+                ``cmd.lock_timeout_ms`` (nothing was changed).
         """
         ids = sorted(cmd.seat_ids)
         guest = cmd.guest or {}
@@ -64,9 +86,16 @@ class PgBookings:
                     "event": cmd.event_id, "user": cmd.user_id, "seats": ids,
                     "fence": cmd.fence, "hold": cmd.hold_id,
                     "guest_name": guest.get("name"), "guest_email": guest.get("email"),
-                    "now": cmd.now, "email": self.email})).scalar_one()
+                    "now": cmd.now, "email": self.email,
+                    "lock_timeout": str(cmd.lock_timeout_ms)})).scalar_one()
         except IntegrityError as exc:
             raise SeatUnavailable(ids) from exc
+        except DBAPIError as exc:
+            if _lock_timeout(exc):
+                raise Unavailable("The seats are busy; nothing was changed, try again.") from exc
+            if isinstance(exc, unavailable_errors) or exc.connection_invalidated:
+                raise Unavailable("PostgreSQL is unavailable; nothing was changed.") from exc
+            raise
         except unavailable_errors as exc:
             raise Unavailable("PostgreSQL is unavailable; nothing was changed.") from exc
         if isinstance(out, str):
@@ -124,6 +153,34 @@ class PgBookings:
             if row is None:
                 raise NotFound("No such booking.")
             return (await bookings_from_rows(s, [row]))[0]
+
+    async def booking_for_hold(self, event_id: int, hold_id: str) -> Booking | None:
+        """The booking a hold was confirmed into (any status), or None."""
+        async with self.db.transaction() as s:
+            row = await s.scalar(select(BookingRow).where(
+                BookingRow.event_id == event_id, BookingRow.hold_id == hold_id).limit(1))
+            return None if row is None else (await bookings_from_rows(s, [row]))[0]
+
+    async def settle_hold(self, event_id: int, hold_id: str, seat_ids: list[int],
+                          fence: int) -> Booking | None:
+        """Decide a confirm that outlived its grace, for good (DESIGN invariant 8): the booking
+        it committed, or None after making sure it never can (the seats' fences pass the
+        hold's). Safe to run concurrently and repeatedly. Raises: Unavailable."""
+        args = {"event": event_id, "seats": sorted(seat_ids), "fence": fence}
+        try:
+            async with self.db.transaction() as s:
+                await s.execute(SETTLE_LOCK_TIMEOUT_SQL)
+                await s.execute(SETTLE_LOCK_SQL, args)
+                row = await s.scalar(select(BookingRow).where(
+                    BookingRow.event_id == event_id, BookingRow.hold_id == hold_id).limit(1))
+                if row is not None:
+                    return (await bookings_from_rows(s, [row]))[0]
+                await s.execute(SETTLE_FENCE_SQL, args)
+                return None
+        except DBAPIError as exc:
+            if not _lock_timeout(exc):
+                raise
+            raise Unavailable("The seats are busy; settle again later.") from exc
 
     async def user_bookings(self, user_id: int) -> list[Booking]:
         """The user's bookings, newest first."""

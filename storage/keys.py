@@ -6,14 +6,21 @@ and derive the event's other keys from it (``storage/lua/_lib.lua``: ``P = "ev:{
 channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and must stay in step.
 
 ==============================  =========  ==================================================
-``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap
+``ev:{e:42}:meta``              hash       epoch, seq, fence, active, ttl (ms), held, sold, cap,
+                                           wl (entries waiting), wlres (pool reserve, ms)
 ``ev:{e:42}:view``              hash       seat_id → ``a`` | ``s`` | ``h:<token>`` | ``r``
 ``ev:{e:42}:avail``             zset       available seat ids scored by rank (best first)
 ``ev:{e:42}:rank`` / ``label``  hash       seat_id → rank / label
 ``ev:{e:42}:exp``               zset       hold token → lease end (epoch ms): the expiry index
 ``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
 ``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
+``ev:{e:42}:o:<token>``         string     how an ended hold ended, ``<user_id>|released`` or
+                                           ``<user_id>|expired``, kept an hour (GET /holds/{id})
 ``ev:{e:42}:pool``              set        freed seats kept for the waitlist (view ``r``)
+``ev:{e:42}:pooldl``            zset       pooled seat → when it returns to sale (epoch ms)
+``ev:{e:42}:since:<user_id>``   hash       seat_id → ``<since_ms>:<until_ms>``: the user's
+                                           continuous holding of the seat (lifetime cap);
+                                           expires a lifetime after the last lease ends
 ``ev:{e:42}:hist``              stream     the last ~2,000 deltas, id ``<seq>-0``
 ``ev:{e:42}:m:<minute>``        hash       holds / bookings / expiries counted per minute
 ``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages of the event
@@ -23,6 +30,7 @@ channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and mus
 ``hub:proc:<host>:<pid>``       hash       one process's local counts (expires after 5 s)
 ``deny:jti:<jti>``              string     a logged-out access token, until it would expire
 ``deny:user:<user_id>``         string     tokens issued before this time (epoch ms) refused
+``deny:fam:<family>``           string     a revoked login family, for an access-token life
 ``analytics:<report>``          string     a cached JSON report (``summary``, ``homepage``)
 ``evently:rl/…``                various    rate-limit windows (prefix handed to ``limits``)
 ==============================  =========  ==================================================
@@ -37,9 +45,12 @@ __all__ = [
     "PROC_PATTERN",
     "RATE_LIMIT_PREFIX",
     "REPORT_NAMES",
+    "deny_family",
     "deny_jti",
     "deny_user",
     "event_channel",
+    "event_held_since",
+    "event_hold_outcome",
     "event_id_of_channel",
     "event_key",
     "event_meta",
@@ -58,7 +69,8 @@ PROC_PATTERN = "hub:proc:*"
 REPORT_NAMES = ("summary", "homepage")
 
 #: The per-event keys that make up a seat view (without holds and minute counters).
-EVENT_VIEW_PARTS = ("meta", "view", "avail", "rank", "label", "exp", "uheld", "pool", "hist")
+EVENT_VIEW_PARTS = ("meta", "view", "avail", "rank", "label", "exp", "uheld", "pool", "pooldl",
+                    "hist")
 
 _USER_CHANNEL_PREFIX = "u:"
 
@@ -76,6 +88,19 @@ def event_key(event_id: int, part: str) -> str:
 def event_meta(event_id: int) -> str:
     """``ev:{e:ID}:meta``: ``KEYS[1]`` of every seat-view Lua script."""
     return event_key(event_id, "meta")
+
+
+def event_held_since(event_id: int, user_id: int) -> str:
+    """``ev:{e:ID}:since:<user_id>``: the user's "held since" markers (seat_id →
+    ``<since_ms>:<until_ms>``) that keep the hold lifetime cap across holds (hold.lua)."""
+    return event_key(event_id, f"since:{user_id}")
+
+
+def event_hold_outcome(event_id: int, token: str) -> str:
+    """``ev:{e:ID}:o:<token>``: how the hold ended (``<user_id>|released`` or
+    ``<user_id>|expired``), kept an hour after its end (release.lua, sweep.lua; get_hold.lua
+    reads it)."""
+    return event_key(event_id, f"o:{token}")
 
 
 def event_minute(event_id: int, minute: int) -> str:
@@ -115,6 +140,12 @@ def proc_key(host: str, pid: int) -> str:
 def deny_jti(jti: str) -> str:
     """``deny:jti:<jti>``: a denied access token."""
     return f"deny:jti:{jti}"
+
+
+def deny_family(family: str) -> str:
+    """``deny:fam:<family>``: a revoked login family; every access token naming it in its
+    ``fam`` claim is refused."""
+    return f"deny:fam:{family}"
 
 
 def deny_user(user_id: int) -> str:

@@ -24,7 +24,7 @@ from hub.errors import (
     ValidationFailed,
     error_for_code,
 )
-from hub.model import Hold, Seat
+from hub.model import Hold, HoldStatus, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
 from storage.keys import EVENT_VIEW_PARTS, LIVE_EVENTS, event_key, event_meta, event_minute
 
@@ -127,13 +127,14 @@ class RedisSeatView:
     def _hold(event_id: int, reply: list[Any]) -> Hold:
         _, tok, user, created, expires, fence, epoch, seats, labels = (_s(x) for x in reply[:9])
         entry = _s(reply[9]) if len(reply) > 9 else "0"
+        state = HoldStatus(_s(reply[10])) if len(reply) > 10 else HoldStatus.ACTIVE
         seat_ids = _ids(seats)
         return Hold(
             entry_id=int(entry or 0),
             hold_id=f"{event_id}.{tok}", event_id=event_id, user_id=int(user),
             seat_ids=seat_ids, labels=labels.split("\n") if seat_ids else [],
             created_at=_ms_to_dt(int(created)), expires_at=_ms_to_dt(int(expires)),
-            fence=(int(epoch) << 32) | int(fence),
+            fence=(int(epoch) << 32) | int(fence), state=state,
         )
 
     # -- holds -------------------------------------------------------------------------------
@@ -146,10 +147,24 @@ class RedisSeatView:
         return self._hold(req.event_id, await self._run("hold", req.event_id, args))
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
+        return (await self.lookup_hold(event_id, token))[0]
+
+    async def lookup_hold(self, event_id: int,
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]:
+        """``(live hold, None)``, or ``(None, (user_id, RELEASED | EXPIRED))`` for a hold
+        that ended within the last hour without a booking, or ``(None, None)``.
+        Raises: Unavailable."""
         try:
-            return self._hold(event_id, await self._run("get_hold", event_id, [token]))
-        except NotFound:
-            return None
+            reply = list(await self._scripts["get_hold"](keys=[event_meta(event_id)],
+                                                         args=[token]))
+        except RedisError as exc:
+            raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
+        if _s(reply[0]) != "ERR":
+            return self._hold(event_id, reply), None
+        user, _, outcome = _s(reply[2] if len(reply) > 2 else "").partition("|")
+        if user.isdigit() and outcome in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return None, (int(user), HoldStatus(outcome))
+        return None, None
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
@@ -157,8 +172,10 @@ class RedisSeatView:
         reply = await self._run("extend", event_id, [token, user_id, now_ms, ttl_ms, lifetime_ms])
         return self._hold(event_id, reply)
 
-    async def release(self, event_id: int, token: str, user_id: int, now_ms: int) -> list[int]:
-        reply = await self._run("release", event_id, [event_id, token, user_id, now_ms])
+    async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]:
+        reply = await self._run("release", event_id,
+                                [event_id, token, user_id, now_ms, outcome])
         return _ids(reply[1])
 
     async def confirm_begin(self, event_id: int, token: str, user_id: int, now_ms: int,
@@ -191,17 +208,20 @@ class RedisSeatView:
         return _s(reply[0]) == "OK"
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for a waitlist entry's user (pool first, then the best
-        available). Raises: NotEnoughSeats, EventInactive, ViewMissing."""
+        available), counted toward ``max_held`` in the same script.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive, ViewMissing."""
         reply = await self._run("offer", event_id, [event_id, user_id, token, now_ms, ttl_ms,
-                                                    qty, entry_id])
+                                                    qty, entry_id, max_held])
         return self._hold(event_id, reply)
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record the number of waiting entries; pooled seats go public. Returns how many."""
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record the number of waiting entries and how long a freed seat is kept for them
+        (``reserve_ms``); with none waiting, pooled seats go public. Returns how many did."""
         try:
-            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting])
+            reply = await self._run("waiting", event_id, [event_id, now_ms, waiting, reserve_ms])
         except ViewMissing:
             return 0
         return int(_s(reply[1]))
@@ -239,7 +259,8 @@ class RedisSeatView:
             tok, user, freed, repair, entry = (_s(x) for x in reply[i:i + 5])
             out.append(SweptHold(hold_id=f"{event_id}.{tok}", event_id=event_id,
                                  user_id=int(user), seat_ids=_ids(freed),
-                                 needs_repair=repair == "1", entry_id=int(entry or 0)))
+                                 needs_repair=repair == "1", needs_settle=repair == "2",
+                                 entry_id=int(entry or 0)))
         return out
 
     async def live_events(self) -> list[int]:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     hold_max_lifetime_seconds: int = Field(1800, ge=1)
     max_held_seats_per_user: int = Field(10, ge=1)
     waitlist_offer_seconds: int = Field(600, ge=1)
+    # How long a confirming hold stays reserved; its transaction's lock_timeout is half of it,
+    # and after it the sweeper settles the hold from PostgreSQL (DESIGN invariant 8).
+    confirm_grace_seconds: int = Field(5, ge=1, le=300)
     rate_limit_enabled: bool = True
     # Rate limits (web/ratelimit.py), in the ``limits`` notation: "10/minute", or several
     # joined by ";" ("5/second;100/minute"). Per email unless the name says ``_ip``.
@@ -53,10 +56,14 @@ class Settings(BaseSettings):
     rate_limit_signup_ip: str = "20/minute"
     rate_limit_holds: str = "120/minute"  # per user: POST /events/{id}/holds, WS hold
     rate_limit_bookings: str = "30/minute"  # per user: /book, /holds/{id}/confirm, WS confirm
+    rate_limit_hold_changes: str = "60/minute"  # per user: extend, release (REST and WS)
+    rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
+    rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
     rate_limit_password_reset: str = "5/hour"  # per email: POST /auth/password-reset
     rate_limit_password_reset_ip: str = "30/hour"
     rate_limit_password: str = "10/minute"  # per user: POST /auth/password (old password tries)
+    rate_limit_ws_subscribe: str = "30/second;300/minute"  # per /ws session: subscribe
     allowed_origins: str = ""
     # REST from other origins (Starlette's CORS middleware): a comma list, "*" for any.
     cors_origins: str = ""
@@ -72,6 +79,11 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     ws_max_message_bytes: int = 64 * 1024
     ws_outbox_limit: int = Field(1024, ge=8)
+    # /ws resource limits (web/ws_limits.py); a cap of 0 is no cap.
+    ws_idle_seconds: float = Field(30, gt=0)  # no auth and no subscription: closed after
+    ws_max_sockets_per_address: int = Field(200, ge=0)  # per hub process
+    ws_max_sockets_per_user: int = Field(10, ge=0)  # per hub process
+    ws_max_subscriptions: int = Field(100, ge=1)  # events one session may watch
     sweep_interval_seconds: float = Field(0.2, gt=0)
     db_pool_size: int = Field(10, ge=1)
     redis_pool_size: int = Field(64, ge=2)

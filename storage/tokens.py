@@ -1,6 +1,9 @@
 """Token revocation (Redis denylist) and refresh-token families (PostgreSQL).
 
-* Logout puts the access token's ``jti`` on the denylist until the token would expire.
+* Logout puts the access token's ``jti`` on the denylist until the token would expire, and
+  its login family (the ``fam`` claim) for one access-token lifetime; refresh-token reuse
+  denies the family too, so every access token of that login is refused (DESIGN invariant 9).
+* A password change revokes every other login family of the user, each as log-out does.
 * Banning a user, a role change, or reuse of a spent refresh token records a "revoked before"
   time for the user (epoch ms): every access token issued at or before it is refused
   (``TOKEN_REVOKED``). Tokens carry ``iat`` with millisecond precision, so a token issued
@@ -8,7 +11,8 @@
 * Refresh tokens rotate: each use spends the token and issues a new one of the same family;
   presenting a spent one revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 * Revocation reaches open sessions (DESIGN invariant 9): :class:`RedisSessionEnder` publishes
-  ``session.revoked`` on the user's channel, and every process closes that user's sessions.
+  ``session.revoked`` on the user's channel (with ``family`` when one login is revoked), and
+  every process closes that user's sessions (of that family).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy import delete, select, update
 from hub.errors import TokenRevoked, Unavailable
 from hub.ports import SpentRefresh
 from storage.db import Database
-from storage.keys import deny_jti, deny_user, user_channel
+from storage.keys import deny_family, deny_jti, deny_user, user_channel
 from storage.models import RefreshTokenRow
 from storage.pubsub import publish
 
@@ -34,9 +38,20 @@ def _ms(at: datetime) -> int:
 
 
 class Denylist:
-    def __init__(self, client: aioredis.Redis, keep_seconds: int) -> None:
+    """:class:`hub.ports.AccessRevocation` in Redis.
+
+    Args:
+        client: the process's Redis client.
+        keep_seconds: how long a user-wide revocation is remembered (the refresh lifetime).
+        family_seconds: how long a revoked family is remembered: the access-token lifetime,
+            after which every access token of the family has expired anyway.
+    """
+
+    def __init__(self, client: aioredis.Redis, keep_seconds: int,
+                 family_seconds: int) -> None:
         self.r = client
-        self.keep_seconds = keep_seconds  # how long a user-wide revocation must be remembered
+        self.keep_seconds = keep_seconds
+        self.family_seconds = family_seconds
 
     async def deny(self, jti: str, expires_at: datetime) -> None:
         try:
@@ -52,16 +67,30 @@ class Denylist:
         except RedisError as exc:
             raise Unavailable() from exc
 
-    async def check(self, jti: str, user_id: int, issued_at: datetime) -> None:
-        """Raises: TokenRevoked, Unavailable."""
+    async def revoke_family(self, family: str) -> None:
+        """Refuse every access token of the login family for ``family_seconds`` (+1 s for
+        ``exp`` rounding). Raises: Unavailable."""
         try:
-            async with self.r.pipeline(transaction=False) as pipe:
-                pipe.exists(deny_jti(jti))
-                pipe.get(deny_user(user_id))
-                denied, revoked_at = await pipe.execute()
+            await self.r.set(deny_family(family), 1, ex=self.family_seconds + 1)
         except RedisError as exc:
             raise Unavailable() from exc
-        if denied or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):
+
+    async def check(self, jti: str, user_id: int, issued_at: datetime,
+                    family: str | None = None) -> None:
+        """One round trip (a pipeline) reads the token's, the user's and the family's entry
+        (one command per key: the keys may live in different Redis Cluster slots).
+
+        Raises: TokenRevoked, Unavailable."""
+        try:
+            async with self.r.pipeline(transaction=False) as pipe:
+                pipe.get(deny_user(user_id))
+                pipe.exists(deny_jti(jti))
+                if family:
+                    pipe.exists(deny_family(family))
+                revoked_at, *denied = await pipe.execute()
+        except RedisError as exc:
+            raise Unavailable() from exc
+        if any(denied) or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):
             raise TokenRevoked()
 
 
@@ -114,15 +143,26 @@ class RefreshStore:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.family_id == family)
                             .values(revoked_at=now))
 
-    async def revoke_user(self, user_id: int, now: datetime,
-                          keep_family: str | None = None) -> None:
-        """Revoke every live refresh token of a user (ban, role or password change), but
-        those of ``keep_family`` when given."""
-        conds = [RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None)]
+    async def revoke_user(self, user_id: int, now: datetime) -> None:
+        """Revoke every live refresh token of a user (ban, password reset)."""
+        async with self.db.transaction() as s:
+            await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
+                                                          RefreshTokenRow.revoked_at.is_(None))
+                            .values(revoked_at=now))
+
+    async def revoke_other_families(self, user_id: int, keep_family: str | None,
+                                    now: datetime) -> list[str]:
+        """Revoke the unexpired, unrevoked refresh tokens of the user's login families but
+        ``keep_family`` (a password change); returns those families, sorted."""
+        conds = [RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None),
+                 RefreshTokenRow.expires_at > now]
         if keep_family is not None:
             conds.append(RefreshTokenRow.family_id != keep_family)
         async with self.db.transaction() as s:
-            await s.execute(update(RefreshTokenRow).where(*conds).values(revoked_at=now))
+            families = (await s.scalars(update(RefreshTokenRow).where(*conds)
+                                        .values(revoked_at=now)
+                                        .returning(RefreshTokenRow.family_id))).all()
+        return sorted(set(families))
 
     async def purge(self, now: datetime) -> int:
         """Delete refresh tokens that expired before ``now``; returns how many.
@@ -139,13 +179,16 @@ class RefreshStore:
 
 
 class RedisSessionEnder:
-    """:class:`hub.ports.SessionEnder`: publishes ``{"type": "session.revoked"}`` on the
-    user's personal channel; every hub process with a session of that user closes it with
-    4401 (CONTRACT §3)."""
+    """:class:`hub.ports.SessionEnder`: publishes ``{"type": "session.revoked"}`` (plus
+    ``"family"`` when only one login is revoked) on the user's personal channel; every hub
+    process with a matching session of that user closes it with 4401 (CONTRACT §3)."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
 
-    async def end_sessions(self, user_id: int) -> None:
+    async def end_sessions(self, user_id: int, family: str | None = None) -> None:
         """Raises: Unavailable."""
-        await publish(self.client, user_channel(user_id), {"type": "session.revoked"})
+        message: dict[str, str] = {"type": "session.revoked"}
+        if family:
+            message["family"] = family
+        await publish(self.client, user_channel(user_id), message)

@@ -96,6 +96,10 @@ async def check_event_view(db: Database, r: aioredis.Redis, event_id: int,
     pool = {int(_s(m)) for m in await r.smembers(event_key(event_id, "pool"))}
     if pool != pooled:
         out.append(f"invariant 5: event {event_id} waitlist pool differs from the view")
+    reserve = {int(_s(m)) for m in await r.zrange(event_key(event_id, "pooldl"), 0, -1)}
+    if reserve != pool:
+        out.append(f"invariant 5: event {event_id} pooled seats without a reserve deadline "
+                   f"(they would never return to sale): {sorted(pool - reserve)}")
     held_n, sold_n = int(meta.get("held", 0)), int(meta.get("sold", 0))
     if held_n != len(held_view) + len(pooled) or sold_n != len(sold_view):
         out.append(f"invariant 5: event {event_id} counters held={meta.get('held')} "

@@ -56,6 +56,7 @@ from web.notifier import PushNotifier
 from web.ratelimit import Limiter
 from web.runtime import Runtime, WsLimits
 from web.security import BcryptHasher, TokenCodec
+from web.ws_limits import SocketCaps
 
 __all__ = ["StoreProbe", "build"]
 
@@ -101,21 +102,27 @@ async def build(settings: Settings) -> Runtime:
     view = RedisSeatView(client)
     notifier = PushNotifier(publish_to_user)
     reports = RedisReportCache(client)
-    refresh, denylist = RefreshStore(db), Denylist(client, settings.refresh_token_ttl_seconds)
+    refresh = RefreshStore(db)
+    denylist = Denylist(client, settings.refresh_token_ttl_seconds,
+                        settings.access_token_ttl_seconds)
+    ender = RedisSessionEnder(client)
     tokens = TokenCodec(settings.secret(), settings.access_token_ttl_seconds,
                         settings.refresh_token_ttl_seconds)
 
     # The waitlist is told of freed seats by the booking service: passed in when it is built.
-    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier)
+    waitlist = WaitlistService(PgWaitlist(db, email=email), view, notifier,
+                               settings.max_held_seats_per_user)
     bookings = BookingService(
         events_store, bookings_store, view, notifier,
         HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
-                   max_held_seats_per_user=settings.max_held_seats_per_user),
+                   max_held_seats_per_user=settings.max_held_seats_per_user,
+                   confirm_grace_seconds=settings.confirm_grace_seconds),
         reports, waitlist)
     hasher, requests = BcryptHasher(settings.bcrypt_rounds), PgOrganizerRequests(db)
     accounts = AccountService(users, hasher, organizer_signup=settings.organizer_signup,
                               requests=requests)
-    audit, ender = AuditService(PgAuditLog(db)), RedisSessionEnder(client)
+    audit = AuditService(PgAuditLog(db))
+    sessions = SessionService(accounts, users, refresh, denylist, tokens, ender)
     events = EventService(events_store, view, settings.hold_ttl_seconds,
                           settings.waitlist_offer_seconds)
 
@@ -131,7 +138,7 @@ async def build(settings: Settings) -> Runtime:
 
     services = Services(
         accounts=accounts,
-        sessions=SessionService(accounts, users, refresh, denylist, tokens),
+        sessions=sessions,
         users=UserAdmin(accounts, users, refresh, denylist, ender, audit),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
@@ -145,7 +152,7 @@ async def build(settings: Settings) -> Runtime:
         idempotency=IdempotencyService(IdempotencyStore(db)),
         live=LiveFeed(broadcaster, LiveStats(client)),
         readiness=StoreProbe(db, client),
-        self_service=SelfService(users, hasher, PgPasswordResets(db), refresh, denylist, ender),
+        self_service=SelfService(users, hasher, PgPasswordResets(db), sessions),
         organizers=OrganizerDesk(requests, denylist, ender, audit),
         audit=audit,
     )
@@ -161,7 +168,11 @@ async def build(settings: Settings) -> Runtime:
     return Runtime(
         services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
-                    frozenset(settings.origins)),
+                    frozenset(settings.origins), settings.ws_idle_seconds,
+                    settings.ws_max_subscriptions,
+                    SocketCaps(settings.ws_max_sockets_per_address,
+                               settings.ws_max_sockets_per_user,
+                               settings.rate_limit_enabled)),
         background=background, metrics_token=settings.metrics_token)
 
 

@@ -93,7 +93,8 @@ OPERATIONS: tuple[Op, ...] = (
        {200: "SeatsView"}, (404,)),
     Op("POST", "/events/{event_id}/holds", "Hold seats (all or nothing), by ids or by qty",
        "holds", {201: "Hold"}, (*_W, *_AUTH, 404, 409, 429), auth=True, body="HoldIn"),
-    Op("GET", "/holds/{hold_id}", "One of my holds", "holds", {200: "Hold"},
+    Op("GET", "/holds/{hold_id}", "One of my holds, or how it ended (confirmed, released, "
+       "expired)", "holds", {200: "HoldStatus"},
        (*_AUTH, 403, 404), auth=True),
     Op("POST", "/holds/{hold_id}/extend", "Extend my hold (never past its maximum lifetime)",
        "holds", {200: "Hold"}, (*_AUTH, 403, 404, 409), auth=True),
@@ -139,7 +140,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
-       (*_W, *_AUTH, 403), auth=True, query=(
+       (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
     Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
@@ -166,7 +167,8 @@ OPERATIONS: tuple[Op, ...] = (
            _q("event_id", {"type": "integer", "minimum": 1}), *_PAGE)),
     Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
-       query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
+       query=(_q("refresh", {"type": "boolean"},
+                 "true (or 1) rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
        {200: "HomepageStats"}),
     Op("GET", "/healthz", "The process is up", "ops", {200: "Health"}),
@@ -176,6 +178,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
     Op("GET", "/redoc", "API reference (ReDoc)", "ops", {200: "html"}),
+    Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
+       {200: "any"}),
+    Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
+       {200: "html"}),
     Op("GET", "/", "The seat-picker page", "pages", {200: "html"}),
     Op("GET", "/admin", "The admin live dashboard", "pages", {200: "html"}),
 )
@@ -187,7 +193,7 @@ _ERROR_TEXT = {
     404: "NOT_FOUND.",
     409: "SEAT_UNAVAILABLE (details.seat_ids), NOT_ENOUGH_SEATS, SOLD_OUT, HOLD_EXPIRED, "
          "EVENT_INACTIVE, CAPACITY_BELOW_SOLD, EVENT_HAS_BOOKINGS, IDEMPOTENCY_KEY_IN_USE, "
-         "ALREADY_EXISTS.",
+         "ALREADY_EXISTS, SEATS_AVAILABLE.",
     413: "PAYLOAD_TOO_LARGE: the body is over the route's limit (4 KiB under /auth, 1 MiB "
          "under /admin, 64 KiB elsewhere; details.limit).",
     422: "VALIDATION_ERROR (details.fields) or IDEMPOTENCY_KEY_REUSED.",
@@ -204,7 +210,8 @@ _PATH_PARAMS = {
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/asyncapi.json",
+             "/docs/ws", "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:

@@ -5,11 +5,15 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
     POST /auth/login                 login_ip per client IP, login per email (JSON body)
     POST /auth/signup                signup_ip per client IP, signup per email
     POST /auth/password-reset        password_reset_ip per client IP, password_reset per email
-    POST /auth/password              password per user (guesses of the old password)
-    POST /events/{id}/holds          holds per user
-    POST /events/{id}/book           bookings per user
-    POST /holds/{id}/confirm         bookings per user
     any non-GET under /admin/        admin per user
+    the user actions of USER_ACTIONS per user, over REST and WebSocket alike:
+      holds         POST /events/{id}/holds                        WS hold
+      bookings      POST /events/{id}/book, POST /holds/{id}/confirm  WS confirm
+      hold_changes  POST /holds/{id}/extend, DELETE /holds/{id}    WS extend, release
+      cancels       DELETE /bookings/{id}                          WS cancel
+      waitlist      POST /events/{id}/waitlist, DELETE /waitlists/{id}
+                                                                   WS waitlist.join, .leave
+      password      POST /auth/password (guesses of the old password; REST only)
 
 The user comes from the bearer token's signature alone (no Redis check): a bad token is not
 limited by user here, the route answers 401. Over a limit the answer is the contract's 429
@@ -17,7 +21,9 @@ limited by user here, the route answers 401. Over a limit the answer is the cont
 through (fail open) and the failure is logged. The windows live in Redis, so every hub
 process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
 
-WebSocket ops call :func:`check` with the same rule names (``holds``, ``bookings``).
+WebSocket ops are counted by :func:`check_op` from the same table (:data:`USER_ACTIONS`), so a
+user's REST and WebSocket requests share one window per rule.
+``subscribe`` is limited per session with ``ws_subscribe`` (:mod:`web.ws_limits`).
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ from storage.keys import RATE_LIMIT_PREFIX
 from storage.settings import Settings
 from web.errors import error_response
 
-__all__ = ["RULES", "Limiter", "RateLimitMiddleware", "check", "limiter_for"]
+__all__ = ["RULES", "USER_ACTIONS", "WS_RULES", "Limiter", "RateLimitMiddleware", "check",
+           "check_op", "limiter_for"]
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +67,27 @@ RULES: dict[str, str] = {
     "password": "rate_limit_password",
     "holds": "rate_limit_holds",
     "bookings": "rate_limit_bookings",
+    "hold_changes": "rate_limit_hold_changes",
+    "cancels": "rate_limit_cancels",
+    "waitlist": "rate_limit_waitlist",
     "admin": "rate_limit_admin",
+    "ws_subscribe": "rate_limit_ws_subscribe",
 }
+
+#: The one table of per-user actions: (rule, REST method, REST path pattern, WebSocket op).
+USER_ACTIONS: Sequence[tuple[str, str, str, str | None]] = (
+    ("holds", "POST", r"^/events/[^/]+/holds$", "hold"),
+    ("bookings", "POST", r"^/events/[^/]+/book$", None),
+    ("bookings", "POST", r"^/holds/[^/]+/confirm$", "confirm"),
+    ("hold_changes", "POST", r"^/holds/[^/]+/extend$", "extend"),
+    ("hold_changes", "DELETE", r"^/holds/[^/]+$", "release"),
+    ("cancels", "DELETE", r"^/bookings/[^/]+$", "cancel"),
+    ("waitlist", "POST", r"^/events/[^/]+/waitlist$", "waitlist.join"),
+    ("waitlist", "DELETE", r"^/waitlists/[^/]+$", "waitlist.leave"),
+    ("password", "POST", r"^/auth/password$", None),
+)
+#: WebSocket op -> rule, from :data:`USER_ACTIONS`.
+WS_RULES: dict[str, str] = {op: rule for rule, _, _, op in USER_ACTIONS if op is not None}
 
 MAX_BODY_PEEK = 16 * 1024  # bytes of a login/signup body read to find its email
 _FAIL_LOG_EVERY = 30.0  # seconds between two "failing open" log lines of one process
@@ -156,12 +182,18 @@ async def check(holder: Any, rule_name: str, key: str) -> None:
     await limiter_for(holder).check(rule_name, key)
 
 
-_USER_RULES: Sequence[tuple[re.Pattern[str], str]] = (
-    (re.compile(r"^/events/[^/]+/holds$"), "holds"),
-    (re.compile(r"^/events/[^/]+/book$"), "bookings"),
-    (re.compile(r"^/holds/[^/]+/confirm$"), "bookings"),
-    (re.compile(r"^/auth/password$"), "password"),
-)
+async def check_op(holder: Any, op: str, user_id: int) -> None:
+    """Count one hit of WebSocket ``op`` by ``user_id`` under its rule in
+    :data:`USER_ACTIONS` (ops not listed there are not limited).
+
+    Raises: hub.errors.RateLimited (as :func:`check`)."""
+    rule = WS_RULES.get(op)
+    if rule is not None:
+        await limiter_for(holder).check(rule, str(user_id))
+
+
+_USER_RULES: Sequence[tuple[str, re.Pattern[str], str]] = tuple(
+    (method, re.compile(pattern), rule) for rule, method, pattern, _ in USER_ACTIONS)
 _EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup",
                 "/auth/password-reset": "password_reset"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -172,10 +204,9 @@ def _rules_of(method: str, path: str) -> tuple[str | None, str | None]:
     path = path.rstrip("/") or "/"
     if method == "POST" and path in _EMAIL_RULES:
         return _EMAIL_RULES[path], None
-    if method == "POST":
-        for pattern, rule in _USER_RULES:
-            if pattern.match(path):
-                return None, rule
+    for rule_method, pattern, rule in _USER_RULES:
+        if method == rule_method and pattern.match(path):
+            return None, rule
     if method not in _READS and path.startswith("/admin/"):
         return None, "admin"
     return None, None

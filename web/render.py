@@ -7,9 +7,10 @@ from typing import Any
 from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import AuditEntry, OrganizerRequest, Snapshot, SweptHold
 from hub.sessions import TokenPair
+from hub.settlement import HoldOutcome
 
-__all__ = ["booking", "event", "hold", "hold_expired", "notification", "seat", "snapshot",
-           "user", "waitlist_entry"]
+__all__ = ["booking", "event", "hold", "hold_expired", "hold_status", "notification", "seat",
+           "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -37,6 +38,22 @@ def seat(s: Seat) -> dict[str, Any]:
 def hold(h: Hold) -> dict[str, Any]:
     return {"hold_id": h.hold_id, "event_id": h.event_id, "seat_ids": h.seat_ids,
             "labels": h.labels, "created_at": h.created_at, "expires_at": h.expires_at}
+
+
+def hold_status(h: Hold | None, outcome: HoldOutcome | None) -> dict[str, Any]:
+    """``GET /holds/{id}``: a live hold with its ``status`` ("active" | "confirming"), or how
+    an ended one ended: ``{hold_id, event_id, status: "confirmed", booking_id, booking}`` or
+    ``{hold_id, event_id, status: "released" | "expired"}``."""
+    if h is not None:
+        return {**hold(h), "status": h.state}
+    assert outcome is not None
+    out: dict[str, Any] = {"hold_id": outcome.hold_id,
+                           "event_id": int(outcome.hold_id.partition(".")[0]),
+                           "status": outcome.status}
+    if outcome.booking is not None:
+        out["booking_id"] = outcome.booking.id
+        out["booking"] = booking(outcome.booking)
+    return out
 
 
 def booking(b: Booking) -> dict[str, Any]:

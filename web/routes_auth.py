@@ -67,14 +67,11 @@ async def patch_me(request: Request) -> JSONResponse:
 
 
 async def change_password(request: Request) -> Response:
-    """204; every other session of the account is revoked (this one keeps its refresh
-    token)."""
+    """204; every other login of the account is revoked (this one goes on)."""
     principal = await require_principal(request)
     body = parse_body(PasswordChangeIn, await request.body())
-    services = services_of(request)
-    family = services.sessions.family_of(bearer(request) or "")
-    await services.self_service.change_password(principal, family, body.old_password,
-                                                body.new_password, utcnow())
+    await services_of(request).self_service.change_password(
+        principal, body.old_password, body.new_password, utcnow())
     return Response(status_code=204)
 
 

@@ -29,9 +29,9 @@ async def create_hold(request: Request) -> JSONResponse:
 
 async def get_hold(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    hold = await services_of(request).bookings.get_hold(principal,
-                                                        request.path_params["hold_id"])
-    return JSONResponse(render.hold(hold))
+    hold, outcome = await services_of(request).bookings.hold_status(
+        principal, request.path_params["hold_id"])
+    return JSONResponse(render.hold_status(hold, outcome))
 
 
 async def extend_hold(request: Request) -> JSONResponse:

@@ -71,7 +71,8 @@ class TokenCodec:
         try:
             return Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
                              issued_at=datetime.fromtimestamp(float(c["iat"]), UTC),
-                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC))
+                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC),
+                             family=str(c["fam"]) if c.get("fam") else None)
         except (KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
 

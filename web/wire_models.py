@@ -22,6 +22,7 @@ __all__ = [
     "EventPage",
     "Health",
     "Hold",
+    "HoldStatus",
     "HomepageStats",
     "Notification",
     "Ready",
@@ -124,6 +125,21 @@ class Booking(_Out):
     guest: dict[str, Any] | None
     created_at: AwareDatetime
     cancelled_at: AwareDatetime | None
+
+
+class HoldStatus(_Out):
+    """``GET /holds/{id}``: a live hold (the Hold fields and ``status`` "active" or
+    "confirming"), or how it ended: "confirmed" (with ``booking_id`` and ``booking``),
+    "released" or "expired" (kept an hour)."""
+
+    hold_id: str
+    event_id: int
+    status: Literal["active", "confirming", "confirmed", "released", "expired"]
+    seat_ids: list[int] | None = None
+    labels: list[str] | None = None
+    expires_at: AwareDatetime | None = None
+    booking_id: int | None = None
+    booking: Booking | None = None
 
 
 class BookingPage(_Out):

@@ -30,13 +30,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated actor of a request or session, from a verified access token."""
+    """The authenticated actor of a request or session, from a verified access token;
+    ``family`` is its login family (the ``fam`` claim; None on tokens issued before access
+    tokens named it)."""
 
     id: int
     role: Role
     jti: str
     issued_at: datetime
     expires_at: datetime
+    family: str | None = None
 
 
 class TokenCodec(Protocol):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.model import Hold, Seat
+from hub.model import Hold, HoldStatus, Seat
 
 __all__ = ["EventCounts", "HoldRequest", "SeatView", "Snapshot", "SweptHold", "ViewMissing",
            "ViewSource"]
@@ -36,7 +36,9 @@ class HoldRequest:
         token: the new hold's random token. now_ms: epoch ms.
         ttl_ms: the lease in ms; **0 means the event's TTL** (``hold_ttl_seconds``).
         max_held: the per-user cap of held seats in this event (``MAX_HELD_SEATS_PER_USER``).
-        lifetime_ms: the most an extended lease may reach, counted from creation.
+        lifetime_ms: the most a user may hold a seat continuously, across holds: the lease
+            never runs past the user's "held since" of its seats + ``lifetime_ms`` (a release
+            keeps that start for a cool-down of ``lifetime_ms``; README "Hold lifetime").
         reserved_for: a waitlist entry id whose offer this is (0: a public hold).
     """
 
@@ -93,7 +95,10 @@ class EventCounts:
 @dataclass(frozen=True, slots=True)
 class SweptHold:
     """A hold the expiry sweeper ended: its seats are available again, or, with
-    ``needs_repair``, left for reconciliation (it expired mid-confirm). ``entry_id`` is the
+    ``needs_repair``, left for reconciliation (Redis lost the hold's key mid-confirm). With
+    ``needs_settle`` the hold is NOT ended: its confirm outlived its grace, its seats
+    (``seat_ids``) are still held, and the caller settles it from PostgreSQL (DESIGN invariant
+    8); the view offers it again a second later should that caller die. ``entry_id`` is the
     waitlist entry of an offer (0: none)."""
 
     hold_id: str
@@ -101,6 +106,7 @@ class SweptHold:
     user_id: int
     seat_ids: list[int]
     needs_repair: bool = False
+    needs_settle: bool = False
     entry_id: int = 0
 
 
@@ -117,22 +123,34 @@ class SeatView(Protocol):
         """Take a hold, all or nothing (``req.ttl_ms`` 0: the event's TTL).
 
         Raises: EventInactive, SeatUnavailable (``seat_ids``), NotEnoughSeats / SoldOut
-        (``qty``), HoldLimit (over ``max_held``), ValidationFailed (unknown seat ids)."""
+        (``qty``), HoldLimit (over ``max_held``), ValidationFailed (unknown seat ids),
+        SeatUnavailable also for seats this user already held for ``lifetime_ms``."""
         ...
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
-        """The live hold, or None when it ended or never existed."""
+        """The live hold (``state`` ACTIVE or CONFIRMING), or None when it ended or never
+        existed."""
+        ...
+
+    async def lookup_hold(self, event_id: int,
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]:
+        """``(live hold, None)``, or ``(None, (user_id, RELEASED | EXPIRED))`` for a hold that
+        ended within the last hour (the view keeps how it ended that long), else
+        ``(None, None)``. Works without the event's view. Raises: Unavailable."""
         ...
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
         """Push the lease to ``now_ms + ttl_ms`` (**0: the event's TTL**), never past
-        creation + ``lifetime_ms`` and never shorter than it is. Raises: NotFound, Forbidden
+        the user's continuous holding start of its seats + ``lifetime_ms`` and never shorter
+        than it is. Raises: NotFound, Forbidden
         (another user's hold)."""
         ...
 
-    async def release(self, event_id: int, token: str, user_id: int, now_ms: int) -> list[int]:
-        """End a hold now (``user_id`` 0: any owner); returns the freed seat ids.
+    async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]:
+        """End a hold now (``user_id`` 0: any owner); returns the freed seat ids. ``outcome``
+        (RELEASED or EXPIRED) is what :meth:`lookup_hold` answers for the next hour.
         Raises: NotFound, Forbidden."""
         ...
 
@@ -166,7 +184,8 @@ class SeatView(Protocol):
 
     async def sweep(self, event_id: int, now_ms: int) -> list[SweptHold]:
         """End every hold of the event whose lease ran out by ``now_ms`` (a batch at a time;
-        safe to run from every process at once)."""
+        safe to run from every process at once). A hold still confirming is not ended but
+        returned with ``needs_settle`` (see :class:`SweptHold`)."""
         ...
 
     async def live_events(self) -> list[int]:
@@ -206,14 +225,18 @@ class SeatView(Protocol):
         ...
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
-                    qty: int, entry_id: int) -> Hold:
+                    qty: int, entry_id: int, max_held: int) -> Hold:
         """A hold of ``qty`` seats for waitlist entry ``entry_id``'s user, lasting ``ttl_ms``
-        (the offer time): pooled seats first, then the best available.
-        Raises: NotEnoughSeats, EventInactive."""
+        (the offer time): pooled seats first, then the best available. The seats count toward
+        the user's ``max_held`` (``MAX_HELD_SEATS_PER_USER``), checked in the same atomic step.
+        Raises: NotEnoughSeats, HoldLimit, EventInactive."""
         ...
 
-    async def set_waiting(self, event_id: int, waiting: int, now_ms: int) -> int:
-        """Record how many entries wait; with none, pooled seats go public. Returns how many
+    async def set_waiting(self, event_id: int, waiting: int, now_ms: int,
+                          reserve_ms: int) -> int:
+        """Record how many entries wait and how long (``reserve_ms``, the event's
+        ``waitlist_offer_seconds``) a seat freed from now on stays reserved for them before it
+        returns to public sale; with none waiting, pooled seats go public. Returns how many
         went public (0 for an absent view)."""
         ...
 

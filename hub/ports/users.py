@@ -110,10 +110,15 @@ class RefreshTokens(Protocol):
         """Revoke every token of the login family."""
         ...
 
-    async def revoke_user(self, user_id: int, now: datetime,
-                          keep_family: str | None = None) -> None:
-        """Revoke every refresh token of the user (ban, role change, password change), but
-        those of ``keep_family`` when given."""
+    async def revoke_user(self, user_id: int, now: datetime) -> None:
+        """Revoke every refresh token of the user (ban, password reset)."""
+        ...
+
+    async def revoke_other_families(self, user_id: int, keep_family: str | None,
+                                    now: datetime) -> list[str]:
+        """Revoke the live (unexpired, unrevoked) refresh tokens of every login family of the
+        user but ``keep_family`` (None: of every family), in one transaction; returns those
+        families (a password change then ends each as log-out does)."""
         ...
 
     async def purge(self, now: datetime) -> int:
@@ -123,8 +128,9 @@ class RefreshTokens(Protocol):
 
 
 class AccessRevocation(Protocol):
-    """The access-token denylist (Redis): one token by ``jti`` until it expires, or every
-    token of a user issued at or before a time."""
+    """The access-token denylist (Redis): one token by ``jti`` until it expires, every token
+    of a login family (its ``fam`` claim), or every token of a user issued at or before a
+    time (DESIGN invariant 9)."""
 
     async def deny(self, jti: str, expires_at: datetime) -> None:
         """Refuse the access token ``jti`` until ``expires_at`` (its ``exp``)."""
@@ -134,15 +140,23 @@ class AccessRevocation(Protocol):
         """Refuse every access token of the user issued at or before ``at`` (ms precision)."""
         ...
 
-    async def check(self, jti: str, user_id: int, issued_at: datetime) -> None:
-        """Raises: TokenRevoked (the token, or every token of the user issued by then)."""
+    async def revoke_family(self, family: str) -> None:
+        """Refuse every access token of the login family ``family`` (for one access-token
+        lifetime: no token of the family can be issued afterwards)."""
+        ...
+
+    async def check(self, jti: str, user_id: int, issued_at: datetime,
+                    family: str | None = None) -> None:
+        """Raises: TokenRevoked (the token, its family, or every token of the user issued by
+        then). One round trip to the store."""
         ...
 
 
 class SessionEnder(Protocol):
-    """Tells every live WebSocket session of a user, on every process, that its credentials
-    are revoked (they close with 4401, DESIGN invariant 9)."""
+    """Tells every live WebSocket session of a user (or only those of one login family), on
+    every process, that its credentials are revoked (they close with 4401, DESIGN
+    invariant 9)."""
 
-    async def end_sessions(self, user_id: int) -> None:
-        """Raises: Unavailable."""
+    async def end_sessions(self, user_id: int, family: str | None = None) -> None:
+        """``family`` None: every session of the user. Raises: Unavailable."""
         ...

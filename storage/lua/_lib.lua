@@ -7,10 +7,21 @@ local CHANNEL = string.sub(META, 1, -6)      -- "ev:{e:ID}"
 local VIEW, AVAIL, RANK, LABEL = P .. 'view', P .. 'avail', P .. 'rank', P .. 'label'
 local EXP, UHELD, HIST = P .. 'exp', P .. 'uheld', P .. 'hist'
 local POOL = P .. 'pool'                     -- freed seats kept for the waitlist
+local POOL_DL = P .. 'pooldl'                -- zset: pooled seat -> ms it returns to sale
 local HIST_MAX = 2000                        -- deltas kept for `since` recovery
 local LEASE_GRACE_MS = 300000                -- a hold key outlives its lease by this much
 
 local function hold_key(tok) return P .. 'h:' .. tok end
+
+-- How a hold ended, kept an hour so a reconnecting buyer can ask (GET /holds/{id}):
+-- "<user>|released" or "<user>|expired". A confirmed hold is looked up in PostgreSQL instead.
+local OUTCOME_MS = 3600000
+local function outcome_key(tok) return P .. 'o:' .. tok end
+local function record_outcome(tok, user, outcome)
+  if user and user ~= '0' then
+    redis.call('SET', outcome_key(tok), user .. '|' .. outcome, 'PX', OUTCOME_MS)
+  end
+end
 
 -- Count an activity in the per-minute analytics bucket of the event (kept 3 minutes).
 local function tally(now, field, n)
@@ -45,12 +56,14 @@ local function split(csv)
 end
 
 -- A seat becomes free: while anyone waits (meta 'wl' > 0) it goes to the waitlist pool and
--- stays unavailable to the public ('r', shown as held); otherwise it is available.
--- `was_held`: the seat counted in meta 'held' before. Returns the public status.
-local function give_back(s, was_held)
+-- stays unavailable to the public ('r', shown as held) until `now` + meta 'wlres' ms (the
+-- event's waitlist_offer_seconds; sweep.lua returns it to sale then); otherwise it is
+-- available. `was_held`: the seat counted in meta 'held' before. Returns the public status.
+local function give_back(s, was_held, now)
   if tonumber(redis.call('HGET', META, 'wl') or '0') > 0 then
     redis.call('HSET', VIEW, s, 'r')
     redis.call('SADD', POOL, s)
+    redis.call('ZADD', POOL_DL, now + tonumber(redis.call('HGET', META, 'wlres') or '0'), s)
     if not was_held then redis.call('HINCRBY', META, 'held', 1) end
     return 'held'
   end
@@ -58,6 +71,57 @@ local function give_back(s, was_held)
   redis.call('ZADD', AVAIL, redis.call('HGET', RANK, s), s)
   if was_held then redis.call('HINCRBY', META, 'held', -1) end
   return 'available'
+end
+
+-- A seat leaves the waitlist pool (offered, sold, or back on sale).
+local function unpool(s)
+  redis.call('SREM', POOL, s)
+  redis.call('ZREM', POOL_DL, s)
+end
+
+-- A user's "held since" markers for this event: hash seat -> "<since_ms>:<until_ms>", the
+-- start of the user's continuous holding of the seat and the end of their last lease on it.
+-- A marker counts while until + cool-down > now (DESIGN "Hold"; README lifetime rule).
+local function since_key(user) return P .. 'since:' .. user end
+
+-- The earliest live "held since" of `user` over `seats` (or `now`), and the seats whose
+-- continuous holding already reached `lifetime` ms.
+local function held_since(user, seats, now, lifetime)
+  local since, spent = now, {}
+  if #seats == 0 then return since, spent end
+  local vals = redis.call('HMGET', since_key(user), unpack(seats))
+  for i, v in ipairs(vals) do
+    if v then
+      local a, b = string.match(v, '^(%d+):(%d+)$')
+      a, b = tonumber(a), tonumber(b)
+      if a and b + lifetime > now then
+        if a < since then since = a end
+        if a + lifetime <= now then spent[#spent + 1] = seats[i] end
+      end
+    end
+  end
+  return since, spent
+end
+
+-- Record that `user` holds `seats` continuously since `since`, with a lease until `until_ms`;
+-- the markers outlive the lease by the cool-down (`lifetime` ms).
+local function mark_since(user, seats, since, until_ms, lifetime)
+  if #seats == 0 then return end
+  local key, args = since_key(user), {}
+  for _, s in ipairs(seats) do
+    args[#args + 1] = s
+    args[#args + 1] = string.format('%d:%d', since, until_ms)
+  end
+  -- The key's own expiry (epoch ms) is kept in field '_exp' (never a seat id), so this works
+  -- on Redis 6.2 too (the embedded default), which has no PEXPIRETIME.
+  local keep = until_ms + lifetime
+  local exp = tonumber(redis.call('HGET', key, '_exp') or '0')
+  if exp < keep then
+    args[#args + 1] = '_exp'
+    args[#args + 1] = keep
+  end
+  redis.call('HSET', key, unpack(args))
+  if exp < keep then redis.call('PEXPIREAT', key, keep) end
 end
 
 -- The best `qty` available seats (README "Best available"): rows in rank order, i.e. the
@@ -114,12 +178,13 @@ end
 
 -- Give back the seats a hold still has in the view; end the hold's bookkeeping.
 -- Returns the list of seat ids made available; appends {id,'available'} to `changes`.
-local function end_hold(tok, user, seats, changes)
+-- `now`: epoch ms (pooled seats are reserved from then).
+local function end_hold(tok, user, seats, changes, now)
   local marker = 'h:' .. tok
   local freed = {}
   for _, s in ipairs(seats) do
     if redis.call('HGET', VIEW, s) == marker then
-      local status = give_back(s, true)
+      local status = give_back(s, true, now)
       freed[#freed + 1] = s
       if status ~= 'held' then changes[#changes + 1] = {s, status} end
     end

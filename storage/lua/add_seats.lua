@@ -7,7 +7,7 @@ for i = 3, #ARGV, 3 do
   if redis.call('HEXISTS', VIEW, id) == 0 then
     redis.call('HSET', RANK, id, ARGV[i + 1])
     redis.call('HSET', LABEL, id, ARGV[i + 2])
-    changes[#changes + 1] = {id, give_back(id, false)}
+    changes[#changes + 1] = {id, give_back(id, false, tonumber(ARGV[2]))}
   end
 end
 redis.call('HINCRBY', META, 'cap', #changes)

@@ -10,7 +10,7 @@ for i = 4, #ARGV do
     if v == 'a' then redis.call('ZREM', AVAIL, s)
     else
       redis.call('HINCRBY', META, 'held', -1)
-      if v == 'r' then redis.call('SREM', POOL, s) end
+      if v == 'r' then unpool(s) end
     end
     redis.call('HSET', VIEW, s, 's')
     sold = sold + 1
@@ -19,7 +19,7 @@ for i = 4, #ARGV do
 end
 redis.call('HINCRBY', META, 'sold', sold)
 local h = redis.call('HMGET', hold_key(tok), 'user', 'seats')
-if h[1] then end_hold(tok, h[1], split(h[2]), changes) end
+if h[1] then end_hold(tok, h[1], split(h[2]), changes, now) end
 tally(now, 'bookings', 1)
 emit(ARGV[1], changes, now)
 return {'OK'}

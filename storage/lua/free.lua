@@ -5,7 +5,7 @@ for i = 3, #ARGV do
   local s = ARGV[i]
   if redis.call('HGET', VIEW, s) == 's' then
     freed[#freed + 1] = s
-    changes[#changes + 1] = {s, give_back(s, false)}
+    changes[#changes + 1] = {s, give_back(s, false, tonumber(ARGV[2]))}
   end
 end
 redis.call('HINCRBY', META, 'sold', -#freed)

@@ -2,6 +2,9 @@
 -- ARGV: 1 event_id, 2 user_id, 3 token, 4 now_ms, 5 ttl_ms (0: the event's), 6 max_held,
 --       7 qty (0: by seat ids), 8 lifetime_ms, 9 waitlist entry id (0: none), 10.. seat ids
 -- Reply: hold_reply(...) or {'ERR', code, detail}
+-- Lifetime: the lease never runs past the user's continuous holding start ("held since"
+-- markers, kept `lifetime` ms after each lease ends) + lifetime; seats whose continuous
+-- holding already reached it are SEAT_UNAVAILABLE to this user until the cool-down passes.
 if redis.call('EXISTS', META) == 0 then return {'ERR', 'NO_VIEW'} end
 local m = redis.call('HMGET', META, 'active', 'ttl', 'epoch')
 if m[1] ~= '1' then return {'ERR', 'EVENT_INACTIVE'} end
@@ -32,9 +35,11 @@ else
   seats = pick_best(qty)
 end
 
+local since, spent = held_since(user, seats, now, lifetime)
+if #spent > 0 then return {'ERR', 'SEAT_UNAVAILABLE', table.concat(spent, ',')} end
 local counter = redis.call('HINCRBY', META, 'fence', 1)
 local expires = now + ttl
-if expires > now + lifetime then expires = now + lifetime end
+if expires > since + lifetime then expires = since + lifetime end
 local changes = {}
 for i, s in ipairs(seats) do
   redis.call('HSET', VIEW, s, 'h:' .. tok)
@@ -44,7 +49,9 @@ end
 local csv = table.concat(seats, ',')
 local hk = hold_key(tok)
 redis.call('HSET', hk, 'user', user, 'seats', csv, 'created', now, 'expires', expires,
-           'fence', counter, 'epoch', m[3], 'state', 'active', 'entry', ARGV[9])
+           'fence', counter, 'epoch', m[3], 'state', 'active', 'entry', ARGV[9],
+           'since', since, 'life', lifetime)
+mark_since(user, seats, since, expires, lifetime)
 redis.call('PEXPIREAT', hk, expires + LEASE_GRACE_MS)
 redis.call('ZADD', EXP, expires, tok)
 redis.call('HINCRBY', UHELD, user, #seats)

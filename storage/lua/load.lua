@@ -3,7 +3,7 @@
 --       then n_seats triples (seat_id, rank, label), then sold seat ids.
 -- Reply: {'OK', epoch} when built; {'EXISTS', epoch} when another process was first.
 if redis.call('EXISTS', META) == 1 then return {'EXISTS', redis.call('HGET', META, 'epoch')} end
-redis.call('DEL', VIEW, AVAIL, RANK, LABEL, EXP, UHELD, HIST, POOL)
+redis.call('DEL', VIEW, AVAIL, RANK, LABEL, EXP, UHELD, HIST, POOL, POOL_DL)
 local n = tonumber(ARGV[5])
 local sold = {}
 for i = 6 + 3 * n, #ARGV do sold[ARGV[i]] = true end

@@ -9,7 +9,7 @@ for i = 1, #all, 2 do
   local id, v = all[i], all[i + 1]
   if sold[id] and v ~= 's' then
     if v == 'a' then redis.call('ZREM', AVAIL, id) else dheld = dheld - 1 end
-    if v == 'r' then redis.call('SREM', POOL, id) end
+    if v == 'r' then unpool(id) end
     redis.call('HSET', VIEW, id, 's')
     dsold = dsold + 1
     changes[#changes + 1] = {id, 'sold'}

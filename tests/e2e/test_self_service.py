@@ -1,5 +1,6 @@
 """Account self-service against a real ``evently serve`` with a real SMTP server (aiosmtpd):
-rename, password change (every other session revoked, WebSocket ones closed with 4401),
+rename, password change (every other login revoked as log-out revokes one, its WebSocket
+sessions closed with 4401, the caller's login untouched),
 password reset by e-mail (same answer for unknown addresses, single use, 15 minutes, rate
 limited), and ``last_login_at`` (CONTRACT §2 ``/auth/*``)."""
 
@@ -90,6 +91,7 @@ async def test_password_change_revokes_every_other_session(hub: HubProcess) -> N
     assert signup(hub, email).status_code == 201
     mine, other = login(hub, email).json(), login(hub, email).json()
     ws = await _ws_session(hub, other["access_token"])
+    own_ws = await _ws_session(hub, mine["access_token"])
     try:
         wrong = httpx.post(hub.url + "/auth/password", headers=auth(mine["access_token"]),
                            json={"old_password": "not-it-at-all", "new_password": NEW_PASSWORD})
@@ -100,18 +102,25 @@ async def test_password_change_revokes_every_other_session(hub: HubProcess) -> N
         r = httpx.post(hub.url + "/auth/password", headers=auth(mine["access_token"]),
                        json={"old_password": PASSWORD, "new_password": NEW_PASSWORD})
         assert r.status_code == 204, r.text
-        # The other session is closed at once, and its tokens are refused.
+        # The other login's session is closed at once, and its tokens are refused.
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), timing(3))
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        # This login's session goes on: it still answers, and was not closed meanwhile.
+        await own_ws.send(orjson.dumps({"op": "ping", "ref": 2}).decode())
+        assert orjson.loads(await asyncio.wait_for(own_ws.recv(), timing(3)))["type"] == "pong"
     finally:
         await ws.close()
+        await own_ws.close()
     me = httpx.get(hub.url + "/auth/me", headers=auth(other["access_token"]))
     assert me.status_code == 401 and code(me) == "TOKEN_REVOKED"
     refused = httpx.post(hub.url + "/auth/refresh",
                          json={"refresh_token": other["refresh_token"]})
     assert refused.status_code == 401 and code(refused) == "TOKEN_REVOKED"
-    # This session refreshes into a fresh pair; the passwords swapped.
+    # This login keeps its access token and refreshes into a fresh pair; the passwords
+    # swapped.
+    assert httpx.get(hub.url + "/auth/me",
+                     headers=auth(mine["access_token"])).status_code == 200
     fresh = httpx.post(hub.url + "/auth/refresh", json={"refresh_token": mine["refresh_token"]})
     assert fresh.status_code == 200, fresh.text
     assert httpx.get(hub.url + "/auth/me",

@@ -50,7 +50,8 @@ def sold_out(hub: Any, make_user: Any, make_event: Any) -> Any:
     return make
 
 
-def test_strict_first_come_first_served(hub: Any, make_user: Any, sold_out: Any) -> None:
+def test_first_come_first_served_among_those_that_fit(hub: Any, make_user: Any,
+                                                      sold_out: Any) -> None:
     ev, owner, bookings = sold_out(capacity=6)
     w1, w2, w3, public = make_user(), make_user(), make_user(), make_user()
     assert book(hub, w1["token"], ev["id"], qty=2).json()["error"]["code"] == "SOLD_OUT"
@@ -66,27 +67,34 @@ def test_strict_first_come_first_served(hub: Any, make_user: Any, sold_out: Any)
     def statuses() -> tuple[str, ...]:
         return tuple(entries(hub, w["token"])[0]["status"] for w in (w1, w2, w3))
 
-    cancel(hub, owner["token"], bookings[0]["id"])  # 2 free: the head wants 4, nobody jumps it
-    assert statuses() == ("WAITING", "WAITING", "WAITING")
+    cancel(hub, owner["token"], bookings[0]["id"])  # 2 free: the head wants 4, w2 fits
+    assert statuses() == ("WAITING", "OFFERED", "WAITING")
+    assert [entries(hub, w["token"])[0]["position"] for w in (w1, w3)] == [1, 2]
+    w2_hold = entries(hub, w2["token"])[0]["offer"]["hold_id"]
+    assert httpx.delete(hub.url + f"/holds/{w2_hold}",
+                        headers=auth(w2["token"])).status_code == 204  # w2 declines
+    assert statuses() == ("WAITING", "EXPIRED", "OFFERED")  # w3 (1) fits, w1 (4) does not
     assert book(hub, public["token"], ev["id"], qty=1).status_code == 409, \
-        "seats freed while people wait are kept for the waitlist"
+        "seats freed while people wait are kept for the waitlist (for a while)"
     seats = httpx.get(hub.url + f"/events/{ev['id']}/seats").json()["seats"]
     assert sorted(s["status"] for s in seats) == ["held"] * 2 + ["sold"] * 4
 
-    cancel(hub, owner["token"], bookings[1]["id"])  # 4 free: the head fits
-    assert statuses() == ("OFFERED", "WAITING", "WAITING")
+    cancel(hub, owner["token"], bookings[1]["id"])  # 3 free (1 kept + 2): w1 does not fit
+    assert statuses()[0] == "WAITING"
+    cancel(hub, owner["token"], bookings[2]["id"])  # 5 free: the head fits at last
+    assert statuses()[0] == "OFFERED"
     [m1] = entries(hub, w1["token"])
     assert m1["offer"]["hold_id"] and m1["offer"]["expires_at"] and m1["position"] is None
-    assert [entries(hub, w["token"])[0]["position"] for w in (w2, w3)] == [1, 2]
     offered = httpx.get(hub.url + f"/holds/{m1['offer']['hold_id']}", headers=auth(w1["token"]))
     assert offered.status_code == 200 and len(offered.json()["seat_ids"]) == 4
     confirmed = httpx.post(hub.url + f"/holds/{m1['offer']['hold_id']}/confirm",
                            headers=auth(w1["token"]))
     assert confirmed.status_code == 201
-    assert statuses() == ("ACCEPTED", "WAITING", "WAITING")
-
-    cancel(hub, owner["token"], bookings[2]["id"])  # 2 free: w2 fits, w3 waits for more
-    assert statuses() == ("ACCEPTED", "OFFERED", "WAITING")
+    assert statuses() == ("ACCEPTED", "EXPIRED", "OFFERED")
+    again = httpx.post(hub.url + f"/events/{ev['id']}/waitlist", json={"qty": 1},
+                       headers=auth(w2["token"]))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "SEATS_AVAILABLE", \
+        "nobody waits any more: the last freed seat is on sale, no need to wait"
     kinds = [n["kind"] for n in httpx.get(hub.url + "/me/notifications",
                                           headers=auth(w1["token"])).json()]
     assert "waitlist.offered" in kinds and "booking.confirmed" in kinds

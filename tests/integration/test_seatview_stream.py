@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from hub.errors import NotEnoughSeats
+from hub.model import HoldStatus
 from hub.ports import EventCounts, SweptHold
 from storage.keys import event_channel
 from storage.seatview import RedisSeatView
@@ -72,13 +73,24 @@ async def test_the_sweep_ends_exactly_the_lapsed_leases(view: RedisSeatView) -> 
     await view.hold(hold_request(7, "again", qty=2, max_held=2, now_ms=NOW + 1002))
 
 
-async def test_a_hold_lapsing_mid_confirm_is_flagged_for_repair(view: RedisSeatView) -> None:
+async def test_a_hold_lapsing_mid_confirm_is_left_to_settle(view: RedisSeatView) -> None:
+    """A confirm that outlived its grace is not ended blindly (DESIGN invariant 8): the sweep
+    hands it to its caller to settle from PostgreSQL, seats still held, and offers it again a
+    second later should that caller die."""
     await view.load(source(5), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1,)))
     await view.confirm_begin(EVENT, "a", 7, NOW + 1, 2000)
     assert await view.sweep(EVENT, NOW + 2000) == []  # the grace pushed the lease
     [swept] = await view.sweep(EVENT, NOW + 2001)
-    assert swept.needs_repair and swept.seat_ids == [1]
+    assert swept.needs_settle and not swept.needs_repair and swept.seat_ids == [1]
+    hold = await view.get_hold(EVENT, "a")
+    assert hold is not None and hold.state is HoldStatus.CONFIRMING
+    assert 1 in (await view.snapshot(EVENT)).held
+    assert await view.sweep(EVENT, NOW + 2500) == []
+    [again] = await view.sweep(EVENT, NOW + 3001)
+    assert again.needs_settle and again.hold_id == swept.hold_id
+    assert await view.release(EVENT, "a", 0, NOW + 3002, outcome=HoldStatus.EXPIRED) == [1]
+    assert await view.lookup_hold(EVENT, "a") == (None, (7, HoldStatus.EXPIRED))
 
 
 async def test_concurrent_holds_never_share_a_seat(view: RedisSeatView) -> None:
@@ -99,23 +111,25 @@ async def test_concurrent_holds_never_share_a_seat(view: RedisSeatView) -> None:
 async def test_freed_seats_wait_in_the_pool_while_someone_waits(view: RedisSeatView) -> None:
     await view.load(source(4), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1, 2)))
-    await view.set_waiting(EVENT, 1, NOW)
+    await view.set_waiting(EVENT, 1, NOW, 60_000)
     await view.release(EVENT, "a", 7, NOW + 1)
     snap = await view.snapshot(EVENT)
     assert snap.held == [1, 2] and snap.available == [3, 4]  # pooled seats show as held
     assert await view.free_count(EVENT) == 4
-    offer = await view.offer(EVENT, 9, "offer", NOW + 2, 30_000, 3, entry_id=5)
+    offer = await view.offer(EVENT, 9, "offer", NOW + 2, 30_000, 3, entry_id=5,
+                             max_held=8)
     assert offer.seat_ids == [1, 2, 3] and offer.entry_id == 5  # the pool first, then best
     with pytest.raises(NotEnoughSeats):
-        await view.offer(EVENT, 10, "offer2", NOW + 3, 30_000, 2, entry_id=6)
+        await view.offer(EVENT, 10, "offer2", NOW + 3, 30_000, 2, entry_id=6,
+                         max_held=8)
 
 
 async def test_nobody_waiting_returns_pooled_seats_to_the_public(view: RedisSeatView) -> None:
     await view.load(source(3), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1,)))
-    await view.set_waiting(EVENT, 2, NOW)
+    await view.set_waiting(EVENT, 2, NOW, 60_000)
     await view.release(EVENT, "a", 7, NOW + 1)
-    assert await view.set_waiting(EVENT, 0, NOW + 2) == 1
+    assert await view.set_waiting(EVENT, 0, NOW + 2, 60_000) == 1
     assert await view.counts(EVENT) == EventCounts(available=3, held=0, sold=0)
 
 

@@ -32,9 +32,10 @@ def source(n: int = 10, sold: list[int] | None = None, event_id: int = EVENT,
 
 def hold_request(user_id: int, token: str, *, seat_ids: tuple[int, ...] = (), qty: int = 0,
                  now_ms: int = NOW, ttl_ms: int = TTL_MS, max_held: int = 8,
-                 event_id: int = EVENT, reserved_for: int = 0) -> HoldRequest:
-    """A hold of ``seat_ids`` (or ``qty`` best seats) with a 15-minute lifetime cap;
+                 event_id: int = EVENT, reserved_for: int = 0,
+                 lifetime_ms: int = 15 * 60_000) -> HoldRequest:
+    """A hold of ``seat_ids`` (or ``qty`` best seats) with a lifetime cap (15 minutes);
     ``reserved_for`` is the waitlist entry the hold is offered to (0: none)."""
     return HoldRequest(event_id=event_id, user_id=user_id, token=token, now_ms=now_ms,
                        ttl_ms=ttl_ms, max_held=max_held, seat_ids=seat_ids, qty=qty,
-                       lifetime_ms=15 * 60_000, reserved_for=reserved_for)
+                       lifetime_ms=lifetime_ms, reserved_for=reserved_for)

@@ -83,3 +83,26 @@ async def test_a_full_outbox_overflows_without_blocking_others() -> None:
         b.dispatch_event(delta(seq))
     assert slow.overflowed and not fast.overflowed
     assert seqs(await asyncio.wait_for(fast.take(), 1)) == [1, 2, 3, 4, 5]
+
+
+async def test_a_family_revocation_reaches_only_that_logins_sessions() -> None:
+    driver = RecordingDriver()
+    b = Broadcaster(driver)
+    phone, laptop, legacy = Outbox(), Outbox(), Outbox()
+    await b.add_user(7, phone, "fam-a")
+    await b.add_user(7, laptop, "fam-b")
+    await b.add_user(7, legacy)  # a token without a family
+    b.dispatch_user(7, orjson.dumps({"type": "session.revoked", "family": "fam-a"}))
+    assert [len(phone), len(laptop), len(legacy)] == [1, 0, 0]
+    # Re-authenticating with a token of another login moves the session to that family.
+    await b.add_user(7, laptop, "fam-a")
+    b.dispatch_user(7, orjson.dumps({"type": "session.revoked", "family": "fam-a"}))
+    assert [len(phone), len(laptop), len(legacy)] == [2, 1, 0]
+    # A user-wide revocation (ban, role change) and other pushes reach every session.
+    b.dispatch_user(7, orjson.dumps({"type": "session.revoked"}))
+    b.dispatch_user(7, orjson.dumps({"type": "notification", "text": "session.revoked"}))
+    assert [len(phone), len(laptop), len(legacy)] == [4, 3, 2]
+    for box in (phone, laptop, legacy):
+        await b.remove_user(7, box)
+    assert driver.calls == [("sub", "user", 7), ("unsub", "user", 7)]
+    assert b.family_of == {}
