@@ -264,7 +264,7 @@ class BookingService:
             await self.view.confirm_finish(event_id, token, booking.seat_ids, to_ms(now))
         except ViewMissing:
             await self.ensure_view(event_id, now)
-        await self._drop_reports()
+        await self.drop_reports()
         await self.notifier.notify(user.id, "booking.confirmed", booking)
         if booking.notice is not None:
             await self.notifier.notify(user.id, "notification", booking.notice)
@@ -275,7 +275,8 @@ class BookingService:
     async def _book_offer(self, waiter: Actor, hold_id: str, now: datetime) -> Booking:
         return await self.confirm(waiter, hold_id, now, for_promotion=True)
 
-    async def _drop_reports(self) -> None:
+    async def drop_reports(self) -> None:
+        """Drop the cached analytics report (a booking changed); failures are only logged."""
         try:  # a stale report for up to a minute is better than failing a committed booking
             await self.reports.invalidate()
         except Exception:
@@ -300,9 +301,12 @@ class BookingService:
         except Exception:  # the original error matters more; the lease will expire anyway
             log.exception("could not release hold %s after a failed booking", hold_id)
 
-    async def mine(self, user: Actor) -> list[Booking]:
-        """``GET /me/bookings``: the user's bookings, newest first."""
-        return await self.bookings.user_bookings(user.id)
+    async def mine(self, user: Actor, status: BookingStatus | None = None, offset: int = 0,
+                   limit: int | None = None) -> list[Booking]:
+        """``GET /me/bookings``: a page of the user's bookings, newest first, optionally of
+        one status."""
+        return await self.bookings.user_bookings(
+            user.id, status.value if status is not None else None, offset, limit)
 
     async def get_booking(self, user: Actor, booking_id: int) -> Booking:
         """Raises: NotFound, Forbidden (not the owner, an admin or the event's organizer)."""
@@ -328,7 +332,7 @@ class BookingService:
         except ViewMissing:
             await self.ensure_view(booking.event_id, now)
             freed = list(booking.seat_ids)
-        await self._drop_reports()
+        await self.drop_reports()
         await self.notifier.notify(booking.user_id, "booking.cancelled", booking)
         if booking.notice is not None:
             await self.notifier.notify(booking.user_id, "notification", booking.notice)
@@ -373,7 +377,7 @@ class BookingService:
         freed, booking = await settle_confirming(self.view, self.bookings, self.notifier, s,
                                                  now, self.waitlist)
         if booking is not None:
-            await self._drop_reports()
+            await self.drop_reports()
         return freed
 
     async def _freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:

@@ -12,12 +12,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hub.errors import EventInactive, HoldExpired, NotFound, SeatUnavailable, Unavailable
+from hub.errors import (
+    EventInactive,
+    HoldExpired,
+    NotFound,
+    SeatUnavailable,
+    Unavailable,
+    ValidationFailed,
+)
 from hub.model import Attendee, Booking, BookingStatus, Notification
-from hub.ports import ConfirmCommand
+from hub.ports import BookingChange, ChangedBooking, ConfirmCommand
 from storage.db import Database, unavailable_errors
 from storage.models import BookingRow, BookingSeatRow, UserRow
 from storage.notifications import add_notification
@@ -182,12 +189,67 @@ class PgBookings:
                 raise
             raise Unavailable("The seats are busy; settle again later.") from exc
 
-    async def user_bookings(self, user_id: int) -> list[Booking]:
-        """The user's bookings, newest first."""
+    async def change(self, cmd: BookingChange) -> ChangedBooking:
+        """Change guest details and/or give seats back, in one transaction under the
+        booking's row lock. A given-back seat leaves the booking (its ``booking_seats`` row
+        is deleted, so the seat is free for the unique active-seat index at commit); giving
+        back every seat cancels the booking instead, keeping its seats as a record.
+
+        Raises: NotFound; ValidationFailed (a cancelled booking, or a seat not in it:
+        ``details.fields`` names ``release_seat_ids``).
+        """
+        async with self.db.transaction() as s:
+            row = await s.get(BookingRow, cmd.booking_id, with_for_update=True)
+            if row is None:
+                raise NotFound("No such booking.")
+            if row.status != BookingStatus.CONFIRMED:
+                raise ValidationFailed("A cancelled booking cannot be changed.", fields=[
+                    {"field": "booking_id", "message": "the booking is cancelled"}])
+            before = (await bookings_from_rows(s, [row]))[0]
+            wanted = set(cmd.release_seat_ids)
+            strangers = sorted(wanted - set(before.seat_ids))
+            if strangers:
+                raise ValidationFailed("Some seats are not in this booking.", fields=[
+                    {"field": "release_seat_ids",
+                     "message": f"not seats of this booking: {strangers}"}])
+            cancelled = bool(wanted) and wanted == set(before.seat_ids)
+            if cmd.guest is not None:
+                row.guest_name, row.guest_email = cmd.guest["name"], cmd.guest["email"]
+            if cancelled:
+                row.status = BookingStatus(row.status).to(BookingStatus.CANCELLED).value
+                row.cancelled_at = cmd.now
+                await s.execute(update(BookingSeatRow)
+                                .where(BookingSeatRow.booking_id == row.id).values(active=False))
+            elif wanted:
+                await s.execute(delete(BookingSeatRow).where(
+                    BookingSeatRow.booking_id == row.id,
+                    BookingSeatRow.seat_id.in_(sorted(wanted))))
+            await s.flush()
+            booking = (await bookings_from_rows(s, [row]))[0]
+            released = sorted(wanted)
+            labels = {i: label for i, label in zip(before.seat_ids, before.seats, strict=True)}
+            payload: dict[str, Any] = {
+                "booking_id": row.id, "event_id": row.event_id, "seat_ids": booking.seat_ids,
+                "seats": booking.seats, "released_seat_ids": released,
+                "released_seats": [labels[i] for i in released],
+                "guest_changed": cmd.guest is not None, "guest": booking.guest}
+            kind = "booking.cancelled" if cancelled else "booking.changed"
+            notice = await add_notification(s, row.user_id, kind, payload, cmd.now,
+                                            email=self.email)
+            return ChangedBooking(dataclasses.replace(booking, notice=notice), released,
+                                  cancelled)
+
+    async def user_bookings(self, user_id: int, status: str | None = None, offset: int = 0,
+                            limit: int | None = None) -> list[Booking]:
+        """The user's bookings, newest first, optionally of one status."""
+        conds: list[Any] = [BookingRow.user_id == user_id]
+        if status is not None:
+            conds.append(BookingRow.status == status)
         async with self.db.transaction() as s:
             rows = list((await s.scalars(
-                select(BookingRow).where(BookingRow.user_id == user_id)
-                .order_by(BookingRow.created_at.desc(), BookingRow.id.desc()))).all())
+                select(BookingRow).where(*conds)
+                .order_by(BookingRow.created_at.desc(), BookingRow.id.desc())
+                .offset(offset).limit(limit))).all())
             return await bookings_from_rows(s, rows)
 
     async def attendees(self, event_id: int, offset: int,

@@ -120,6 +120,8 @@ class PgEvents:
             conds.append(EventRow.start_time >= now)
         if query.status is not None:
             conds.append(EventRow.status == query.status.value)
+        if query.organizer_id is not None:
+            conds.append(EventRow.organizer_id == query.organizer_id)
         sort: Any = {
             "start_time": EventRow.start_time,
             "name": func.lower(EventRow.name),
@@ -134,6 +136,12 @@ class PgEvents:
                 .order_by(*keys).offset(query.offset).limit(query.limit))).all()
         return ([event_from_row(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows],
                 int(total or 0))
+
+    async def organized_event_ids(self, organizer_id: int) -> set[int]:
+        """Ids of the events ``organizer_id`` organizes."""
+        async with self.db.transaction() as s:
+            return set((await s.scalars(select(EventRow.id).where(
+                EventRow.organizer_id == organizer_id))).all())
 
     async def update_event(self, event_id: int, fields: dict[str, object]) -> None:
         """Write plain columns (enums by value). Raises: NotFound."""

@@ -38,6 +38,8 @@ __all__ = [
     "AuditQuery",
     "EventListQuery",
     "EventPatchIn",
+    "MyBookingsQuery",
+    "MyEventsQuery",
     "OrganizerRequestsQuery",
     "RefreshIn",
     "RoleIn",
@@ -109,8 +111,13 @@ class EventListQuery(_Query):
 
 
 class UsersQuery(_Query):
+    """``GET /admin/users``: search, role filter, and sort by any count (nulls last)."""
+
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     role: RoleName | None = None
+    sort: Literal["id", "name", "created_at", "bookings", "seats", "cancellations",
+                  "events_organized", "last_login_at"] = "id"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AuditQuery(_Query):
@@ -125,6 +132,25 @@ class OrganizerRequestsQuery(_Query):
 class AdminBookingsQuery(_Query):
     event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     status: Literal["CONFIRMED", "CANCELLED"] | None = None
+
+
+class MyBookingsQuery(_Query):
+    """``GET /me/bookings``: newest first, optionally of one status; without ``page_size``
+    every booking comes (as before paging existed), with it one page of them."""
+
+    status: Literal["CONFIRMED", "CANCELLED"] | None = None
+    page_size: Annotated[int, Field(ge=1, le=100)] | None = None  # type: ignore[assignment]
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size if self.page_size else 0
+
+
+class MyEventsQuery(_Query):
+    """``GET /me/events``: a page of the caller's events."""
+
+    sort: Literal["start_time", "name", "utilization", "created_at"] = "start_time"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AttendeesQuery(_Query):

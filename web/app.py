@@ -22,6 +22,7 @@ from web import (
     routes_bookings,
     routes_events,
     routes_ops,
+    routes_organizer,
     routes_oversight,
     routes_waitlist,
 )
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_events.routes,
         *routes_bookings.routes,
         *routes_admin.routes,
+        *routes_organizer.routes,
         *routes_oversight.routes,
         *routes_waitlist.routes,
         *metrics.routes,

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
 from hub.audit import AuditService
+from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
@@ -28,6 +29,7 @@ from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
 from hub.organizers import OrganizerDesk
+from hub.people import PeopleService
 from hub.self_service import SelfService
 from hub.services import Services
 from hub.sessions import SessionService
@@ -47,6 +49,7 @@ from storage.resets import PgPasswordResets
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
+from storage.user_stats import PgPeople
 from storage.users import PgUsers
 from storage.waitlist import PgWaitlist
 from web import metrics
@@ -140,17 +143,19 @@ async def build(settings: Settings) -> Runtime:
         accounts=accounts,
         sessions=sessions,
         users=UserAdmin(accounts, users, refresh, denylist, ender, audit),
+        people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
                                bookings.seats_freed, bookings.ensure_view, reports.invalidate,
                                audit),
         bookings=bookings,
+        booking_changes=BookingChanges(bookings),
         waitlist=waitlist,
         box_office=BoxOffice(bookings, waitlist),
         notifications=NotificationService(NotificationStore(db)),
         analytics=AnalyticsService(PgAnalyticsSource(db, client), reports),
         idempotency=IdempotencyService(IdempotencyStore(db)),
-        live=LiveFeed(broadcaster, LiveStats(client)),
+        live=LiveFeed(broadcaster, LiveStats(client), events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
         self_service=SelfService(users, hasher, PgPasswordResets(db), sessions),
         organizers=OrganizerDesk(requests, denylist, ender, audit),
@@ -194,6 +199,7 @@ def _mailer(settings: Settings, db: Database) -> Any:
     import aiosmtplib
 
     from storage.outbox import OutboxSender
+    from web.emails import compose
 
     async def send(message: Any) -> object:
         return await aiosmtplib.send(
@@ -201,4 +207,4 @@ def _mailer(settings: Settings, db: Database) -> Any:
             username=settings.smtp_username, password=settings.smtp_password,
             start_tls=settings.smtp_starttls, timeout=10)
 
-    return OutboxSender(db, send, settings.smtp_from).send_due
+    return OutboxSender(db, send, settings.smtp_from, compose=compose).send_due

@@ -107,12 +107,20 @@ OPERATIONS: tuple[Op, ...] = (
        "Hold and confirm in one step; with waitlist=true a sold-out event queues me (202)",
        "bookings", {201: "Booking", 202: "WaitlistEntry"}, (*_W, *_AUTH, 404, 409, 429),
        auth=True, body="BookIn", idempotency=True),
-    Op("GET", "/me/bookings", "My bookings, newest first", "bookings", {200: "Booking"},
-       _AUTH, auth=True, array=frozenset({200})),
+    Op("GET", "/me/bookings", "My bookings, newest first (all, or a page with page_size)",
+       "bookings", {200: "Booking"}, (*_W, *_AUTH), auth=True, array=frozenset({200}),
+       query=(_q("status", {"enum": ["CONFIRMED", "CANCELLED"]}),
+              _q("page", {"type": "integer", "minimum": 1, "default": 1}),
+              _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100},
+                 "Without it, every booking."))),
     Op("GET", "/bookings/{booking_id}", "One booking (owner, admin, event organizer)",
        "bookings", {200: "Booking"}, (*_AUTH, 403, 404), auth=True),
     Op("DELETE", "/bookings/{booking_id}", "Cancel a booking; its seats free up at once",
        "bookings", {200: "Booking"}, (*_AUTH, 403, 404), auth=True),
+    Op("PATCH", "/bookings/{booking_id}",
+       "Change the guest and/or give some seats back (they free up at once; all = cancel)",
+       "bookings", {200: "Booking"}, (*_W, *_AUTH, 403, 404, 429), auth=True,
+       body="BookingPatchIn"),
     Op("POST", "/events/{event_id}/waitlist", "Join the waitlist of an event", "waitlist",
        {201: "WaitlistEntry"}, (*_W, *_AUTH, 404, 409), auth=True, body="WaitlistIn"),
     Op("GET", "/waitlists/me", "My waitlist entries", "waitlist", {200: "WaitlistEntry"},
@@ -139,12 +147,29 @@ OPERATIONS: tuple[Op, ...] = (
        {201: "any"}, (*_W, *_AUTH, 403, 404, 409, 429), auth=True, body="SeatsGenerateIn"),
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/admin/events/{event_id}/attendees.csv",
+       "The guest list as CSV (formula-safe cells)", "admin", {200: "csv"},
+       (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/me/events", "My events (organizers, admins) with sold, held, available, "
+       "waitlisted and utilization", "organizer", {200: "MyEventPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(*_PAGE, _q("sort", {"enum": ["start_time", "name", "utilization",
+                                                     "created_at"], "default": "start_time"}),
+                         _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
        (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
-    Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
-       auth=True),
+    Op("GET", "/admin/users", "Accounts with their booking, seat, cancellation and "
+       "organized-event counts", "admin", {200: "AdminUserPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(
+           *_PAGE, _q("q", {"type": "string", "maxLength": 200}, "Search names and e-mails."),
+           _q("role", {"enum": ["user", "organizer", "admin"]}),
+           _q("sort", {"enum": ["id", "name", "created_at", "bookings", "seats",
+                                "cancellations", "events_organized", "last_login_at"],
+                       "default": "id"}),
+           _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
+    Op("GET", "/admin/users/{user_id}", "One account with its stats and last log-in",
+       "admin", {200: "AdminUser"}, (*_AUTH, 403, 404), auth=True),
     Op("POST", "/admin/users", "Create an account", "admin", {201: "User"},
        (*_W, *_AUTH, 403, 409, 429), auth=True, body="UserCreateIn"),
     Op("PATCH", "/admin/users/{user_id}/role", "Change an account's role", "admin",
@@ -165,7 +190,8 @@ OPERATIONS: tuple[Op, ...] = (
        "admin", {200: "AuditPage"}, (*_W, *_AUTH, 403), auth=True, query=(
            _q("actor_id", {"type": "integer", "minimum": 1}),
            _q("event_id", {"type": "integer", "minimum": 1}), *_PAGE)),
-    Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
+    Op("GET", "/admin/analytics/summary",
+       "Totals, daily counts and per-event utilization (organizers: their events only)",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
        query=(_q("refresh", {"type": "boolean"},
                  "true (or 1) rebuilds the cached summary now."),)),
@@ -238,6 +264,8 @@ def _content(components: dict[str, Any], name: str, array: bool) -> dict[str, An
         return {"text/html": {"schema": {"type": "string"}}}
     if name == "text":
         return {"text/plain": {"schema": {"type": "string"}}}
+    if name == "csv":
+        return {"text/csv": {"schema": {"type": "string"}}}
     schema: dict[str, Any] = {} if name == "any" else _add_schema(components, _model(name))
     if array:
         schema = {"type": "array", "items": schema}

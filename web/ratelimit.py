@@ -10,7 +10,8 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
       holds         POST /events/{id}/holds                        WS hold
       bookings      POST /events/{id}/book, POST /holds/{id}/confirm  WS confirm
       hold_changes  POST /holds/{id}/extend, DELETE /holds/{id}    WS extend, release
-      cancels       DELETE /bookings/{id}                          WS cancel
+      cancels       DELETE /bookings/{id}, PATCH /bookings/{id}    WS cancel, booking.update
+      admin         GET /admin/events/{id}/attendees.csv (a whole guest list per call)
       waitlist      POST /events/{id}/waitlist, DELETE /waitlists/{id}
                                                                    WS waitlist.join, .leave
       password      POST /auth/password (guesses of the old password; REST only)
@@ -82,6 +83,8 @@ USER_ACTIONS: Sequence[tuple[str, str, str, str | None]] = (
     ("hold_changes", "POST", r"^/holds/[^/]+/extend$", "extend"),
     ("hold_changes", "DELETE", r"^/holds/[^/]+$", "release"),
     ("cancels", "DELETE", r"^/bookings/[^/]+$", "cancel"),
+    ("cancels", "PATCH", r"^/bookings/[^/]+$", "booking.update"),
+    ("admin", "GET", r"^/admin/events/[^/]+/attendees\.csv$", None),
     ("waitlist", "POST", r"^/events/[^/]+/waitlist$", "waitlist.join"),
     ("waitlist", "DELETE", r"^/waitlists/[^/]+$", "waitlist.leave"),
     ("password", "POST", r"^/auth/password$", None),

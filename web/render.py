@@ -6,11 +6,12 @@ from typing import Any
 
 from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import AuditEntry, OrganizerRequest, Snapshot, SweptHold
+from hub.ports.people import Person
 from hub.sessions import TokenPair
 from hub.settlement import HoldOutcome
 
-__all__ = ["booking", "event", "hold", "hold_expired", "hold_status", "notification", "seat",
-           "snapshot", "user", "waitlist_entry"]
+__all__ = ["booking", "event", "event_figures", "hold", "hold_expired", "hold_status",
+           "notification", "person", "seat", "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -28,6 +29,15 @@ def event(e: Event) -> dict[str, Any]:
         "waitlist_offer_seconds": e.waitlist_offer_seconds, "auto_promote": e.auto_promote,
         "organizer_id": e.organizer_id, "created_at": e.created_at,
     }
+
+
+def event_figures(e: Event) -> dict[str, Any]:
+    """An event with an organizer's figures (``GET /me/events``): :func:`event` plus
+    ``sold``, ``held``, ``available``, ``waitlisted`` (seats) and ``utilization`` (sold /
+    capacity, 0..1)."""
+    return {**event(e), "sold": e.booked_count, "held": e.held_count,
+            "available": e.available_count, "waitlisted": e.waitlisted_count,
+            "utilization": round(e.booked_count / e.capacity, 4) if e.capacity else 0.0}
 
 
 def seat(s: Seat) -> dict[str, Any]:
@@ -109,6 +119,16 @@ def audit_entry(e: AuditEntry) -> dict[str, Any]:
     return {"id": e.id, "at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
             "action": e.action, "event_id": e.event_id, "target_user_id": e.target_user_id,
             "details": e.details}
+
+
+def person(p: Person) -> dict[str, Any]:
+    """An account with its stats (``GET /admin/users`` rows and ``/admin/users/{id}``):
+    :func:`admin_user` plus ``bookings``, ``seats``, ``cancellations``,
+    ``events_organized`` and ``last_login_at`` (null when never recorded)."""
+    st = p.stats
+    return {**admin_user(p.user), "bookings": st.bookings, "seats": st.seats,
+            "cancellations": st.cancellations, "events_organized": st.events_organized,
+            "last_login_at": st.last_login_at}
 
 
 def attendee(a: Attendee) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from hub.seatmap import MAX_SECTION_RANK
 
 __all__ = [
     "BookIn",
+    "BookingPatchIn",
     "ConfirmIn",
     "EventIn",
     "GuestIn",
@@ -191,6 +192,15 @@ class GuestIn(StrictIn):
 
 class ConfirmIn(StrictIn):
     guest: GuestIn | None = None
+
+
+class BookingPatchIn(StrictIn):
+    """``PATCH /bookings/{id}`` and the ``booking.update`` op: new guest details and/or
+    seats to give back (giving back every seat cancels the booking)."""
+
+    guest: GuestIn | None = None
+    release_seat_ids: Annotated[list[SeatId], Field(max_length=MAX_SEATS_PER_REQUEST)] | None = (
+        None)
 
 
 class BookIn(StrictIn):

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AdminUser",
+    "AdminUserPage",
     "AnalyticsSummary",
     "Booking",
     "BookingPage",
@@ -24,6 +26,8 @@ __all__ = [
     "Hold",
     "HoldStatus",
     "HomepageStats",
+    "MyEvent",
+    "MyEventPage",
     "Notification",
     "Ready",
     "SeatsView",
@@ -60,6 +64,24 @@ class User(_Out):
     created_at: AwareDatetime
 
 
+class AdminUser(User):
+    """An account as admins see it, with its activity (``/admin/users`` rows and detail)."""
+
+    banned: bool
+    bookings: int = Field(description="Bookings ever made (confirmed and cancelled).")
+    seats: int = Field(description="Seats its confirmed bookings hold now.")
+    cancellations: int = Field(description="Its bookings now cancelled.")
+    events_organized: int = Field(description="Events it organizes.")
+    last_login_at: AwareDatetime | None = Field(description="Null when never recorded.")
+
+
+class AdminUserPage(_Out):
+    items: list[AdminUser]
+    total: int
+    page: int
+    page_size: int
+
+
 class TokenPair(_Out):
     access_token: str
     refresh_token: str
@@ -81,6 +103,23 @@ class Event(_Out):
     waitlisted_count: int
     hold_ttl_seconds: int
     organizer_id: int | None
+
+
+class MyEvent(Event):
+    """An event with its organizer's figures (seats; ``utilization`` = sold / capacity)."""
+
+    sold: int
+    held: int
+    available: int
+    waitlisted: int
+    utilization: float = Field(ge=0, le=1)
+
+
+class MyEventPage(_Out):
+    items: list[MyEvent]
+    total: int
+    page: int
+    page_size: int
 
 
 class EventPage(_Out):

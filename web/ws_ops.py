@@ -15,11 +15,12 @@ import orjson
 
 from hub.errors import BadRequest, Evently, RateLimited
 from hub.fanout import Subscription
-from hub.policy import require_admin
+from hub.model import Role
+from hub.policy import require_event_creator
 from web import metrics, ratelimit, render
 from web.clock import utcnow
 from web.idempotency import check_key, fingerprint
-from web.schemas import ConfirmIn, HoldIn, WaitlistIn, parse_obj
+from web.schemas import BookingPatchIn, ConfirmIn, HoldIn, WaitlistIn, parse_obj
 from web.ws_fields import int_field, since_field, str_field
 from web.ws_limits import check_subscription_cap
 
@@ -34,7 +35,7 @@ Reply = dict[str, Any] | None
 Op = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
 
 PUBLIC_OPS = {"auth", "subscribe", "unsubscribe", "ping"}
-METERED_OPS = {"hold", "confirm", "cancel", "extend", "release"}
+METERED_OPS = {"hold", "confirm", "cancel", "extend", "release", "booking.update"}
 
 
 async def run(session: Session, msg: dict[str, Any]) -> Reply:
@@ -217,9 +218,24 @@ async def op_cancel(s: Session, msg: dict[str, Any]) -> Reply:
     return render.booking(booking)
 
 
+async def op_booking_update(s: Session, msg: dict[str, Any]) -> Reply:
+    """``PATCH /bookings/{id}`` over the socket: ``guest`` and/or ``release_seat_ids``."""
+    principal = s.require_auth()
+    booking_id = int_field(msg, "booking_id")
+    body = parse_obj(BookingPatchIn, {k: msg[k] for k in ("guest", "release_seat_ids")
+                                      if k in msg})
+    booking = await s.services.booking_changes.change(
+        principal, booking_id, utcnow(), guest=body.guest.model_dump() if body.guest else None,
+        release_seat_ids=body.release_seat_ids)
+    return render.booking(booking)
+
+
 async def op_analytics_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
-    require_admin(s.require_auth())
-    s.services.live.watch_analytics(s.outbox)
+    """Admins get every event; organizers only the events they organize."""
+    principal = s.require_auth()
+    require_event_creator(principal)
+    s.services.live.watch_analytics(
+        s.outbox, None if principal.role is Role.ADMIN else principal.id)
     return {}
 
 
@@ -238,6 +254,7 @@ async def op_waitlist_leave(s: Session, msg: dict[str, Any]) -> Reply:
 OPS: dict[str, Op] = {
     "auth": op_auth, "subscribe": op_subscribe, "unsubscribe": op_unsubscribe,
     "ping": op_ping, "hold": op_hold, "extend": op_extend, "release": op_release,
-    "confirm": op_confirm, "cancel": op_cancel, "waitlist.join": op_waitlist_join,
+    "confirm": op_confirm, "cancel": op_cancel, "booking.update": op_booking_update,
+    "waitlist.join": op_waitlist_join,
     "waitlist.leave": op_waitlist_leave, "analytics.subscribe": op_analytics_subscribe,
 }

@@ -41,7 +41,7 @@ from hub.ports.accounts import (
     ResetMail,
 )
 from hub.ports.analytics import AnalyticsFacts, AnalyticsSource, EventSales, ReportCache
-from hub.ports.bookings import BookingStore, ConfirmCommand
+from hub.ports.bookings import BookingChange, BookingStore, ChangedBooking, ConfirmCommand
 from hub.ports.events import EventQuery, EventStore, NewEvent, SeatPlan
 from hub.ports.push import ChannelDriver, Notifier
 from hub.ports.runtime import (
@@ -80,7 +80,9 @@ __all__ = [
     "AnalyticsSource",
     "AuditEntry",
     "AuditLog",
+    "BookingChange",
     "BookingStore",
+    "ChangedBooking",
     "ChannelDriver",
     "ConfirmCommand",
     "EventCounts",

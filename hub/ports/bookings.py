@@ -8,7 +8,7 @@ from typing import Protocol
 
 from hub.model import Attendee, Booking
 
-__all__ = ["BookingStore", "ConfirmCommand"]
+__all__ = ["BookingChange", "BookingStore", "ChangedBooking", "ConfirmCommand"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,30 @@ class ConfirmCommand:
     now: datetime
     guest: dict[str, str] | None = None
     lock_timeout_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BookingChange:
+    """``PATCH /bookings/{id}``: new guest details and/or seats given back (seat ids).
+
+    ``guest`` None keeps the guest; ``release_seat_ids`` empty gives back nothing. Giving back
+    every seat cancels the booking.
+    """
+
+    booking_id: int
+    now: datetime
+    guest: dict[str, str] | None = None
+    release_seat_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedBooking:
+    """What a :class:`BookingChange` did: the booking after it (its ``notice`` set), the seat
+    ids given back (now free), and whether that cancelled it."""
+
+    booking: Booking
+    released: list[int]
+    cancelled: bool
 
 
 class BookingStore(Protocol):
@@ -66,8 +90,17 @@ class BookingStore(Protocol):
         """Raises: NotFound."""
         ...
 
-    async def user_bookings(self, user_id: int) -> list[Booking]:
-        """The user's bookings, newest first."""
+    async def change(self, cmd: BookingChange) -> ChangedBooking:
+        """Apply ``cmd`` in one transaction under the booking's row lock; writes a
+        ``booking.changed`` notification (``booking.cancelled`` when every seat is given back).
+
+        Raises: NotFound, ValidationFailed (a seat not in the booking, or a cancelled
+        booking)."""
+        ...
+
+    async def user_bookings(self, user_id: int, status: str | None = None, offset: int = 0,
+                            limit: int | None = None) -> list[Booking]:
+        """The user's bookings, newest first, optionally only ``CONFIRMED`` / ``CANCELLED``."""
         ...
 
     async def attendees(self, event_id: int, offset: int,
