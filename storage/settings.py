@@ -60,8 +60,16 @@ class Settings(BaseSettings):
     rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
     rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
+    rate_limit_password_reset: str = "5/hour"  # per email: POST /auth/password-reset
+    rate_limit_password_reset_ip: str = "30/hour"
+    rate_limit_password: str = "10/minute"  # per user: POST /auth/password (old password tries)
     rate_limit_ws_subscribe: str = "30/second;300/minute"  # per /ws session: subscribe
     allowed_origins: str = ""
+    # REST from other origins (Starlette's CORS middleware): a comma list, "*" for any.
+    cors_origins: str = ""
+    cors_max_age_seconds: int = Field(600, ge=0)  # how long browsers cache a preflight
+    organizer_signup: str = Field("open", pattern="^(open|approval|closed)$")
+    log_format: str = Field("text", pattern="^(text|json)$")
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: IPs, CIDRs or "*");
     # empty: none, the TCP peer is the client.
     forwarded_allow_ips: str = ""
@@ -113,6 +121,11 @@ class Settings(BaseSettings):
     def origins(self) -> set[str]:
         """``ALLOWED_ORIGINS`` as a set of ``scheme://host[:port]`` strings."""
         return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """``CORS_ORIGINS`` as ``scheme://host[:port]`` strings (``*``: any origin)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def secret(self) -> str:
         """The JWT signing key: ``JWT_SECRET``, or one generated once and kept in the data dir

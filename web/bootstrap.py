@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.audit import AuditService
 from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
@@ -27,11 +28,14 @@ from hub.holds import HoldLimits
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.organizers import OrganizerDesk
 from hub.people import PeopleService
+from hub.self_service import SelfService
 from hub.services import Services
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
 from storage.analytics import PgAnalyticsSource, RedisReportCache
+from storage.audit import PgAuditLog
 from storage.bookings import PgBookings
 from storage.db import Database
 from storage.events import PgEvents
@@ -39,7 +43,9 @@ from storage.idempotency import IdempotencyStore
 from storage.keys import user_channel
 from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
+from storage.organizers import PgOrganizerRequests
 from storage.pubsub import RedisChannels, publish
+from storage.resets import PgPasswordResets
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
@@ -115,7 +121,11 @@ async def build(settings: Settings) -> Runtime:
                    max_held_seats_per_user=settings.max_held_seats_per_user,
                    confirm_grace_seconds=settings.confirm_grace_seconds),
         reports, waitlist)
-    accounts = AccountService(users, BcryptHasher(settings.bcrypt_rounds))
+    hasher, requests = BcryptHasher(settings.bcrypt_rounds), PgOrganizerRequests(db)
+    accounts = AccountService(users, hasher, organizer_signup=settings.organizer_signup,
+                              requests=requests)
+    audit = AuditService(PgAuditLog(db))
+    sessions = SessionService(accounts, users, refresh, denylist, tokens, ender)
     events = EventService(events_store, view, settings.hold_ttl_seconds,
                           settings.waitlist_offer_seconds)
 
@@ -131,12 +141,13 @@ async def build(settings: Settings) -> Runtime:
 
     services = Services(
         accounts=accounts,
-        sessions=SessionService(accounts, users, refresh, denylist, tokens, ender),
-        users=UserAdmin(accounts, users, refresh, denylist, ender),
+        sessions=sessions,
+        users=UserAdmin(accounts, users, refresh, denylist, ender, audit),
         people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
-                               bookings.seats_freed, bookings.ensure_view, reports.invalidate),
+                               bookings.seats_freed, bookings.ensure_view, reports.invalidate,
+                               audit),
         bookings=bookings,
         booking_changes=BookingChanges(bookings),
         waitlist=waitlist,
@@ -146,6 +157,9 @@ async def build(settings: Settings) -> Runtime:
         idempotency=IdempotencyService(IdempotencyStore(db)),
         live=LiveFeed(broadcaster, LiveStats(client), events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
+        self_service=SelfService(users, hasher, PgPasswordResets(db), sessions),
+        organizers=OrganizerDesk(requests, denylist, ender, audit),
+        audit=audit,
     )
     await channels.start()
     await _reconcile_on_start(services, view)

@@ -8,13 +8,14 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
 import uvicorn
 
 from storage.settings import Settings
+from web.request_log import configure_logging
 
 __all__ = ["main"]
 
@@ -129,8 +130,13 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
             upgrade(settings.database_url)
             typer.echo(banner(host, port, base, settings,
                               asyncio.run(_event_count(settings.database_url))))
+            # LOG_FORMAT=json: uvicorn's own lines go through the hub's JSON formatter too.
+            extra: dict[str, Any] = {}
+            if settings.log_format == "json":
+                configure_logging(settings.log_level, "json")
+                extra["log_config"] = None
             config = uvicorn.Config(
-                "web.app:asgi", factory=True, host=host, port=port, workers=workers,
+                "web.app:asgi", factory=True, host=host, port=port, workers=workers, **extra,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
                 lifespan="on", access_log=False,
                 proxy_headers=bool(settings.forwarded_allow_ips),
