@@ -109,7 +109,8 @@ def test_sign_up_as_an_organizer_when_open(ui: UiSession, hub_server, clean_stor
     shot(page, f"signup-organizer-{size}")
     page.locator('[data-action="signup"]').click()
     expect(page.locator('[data-signup-outcome="organizer"]')).to_be_visible(timeout=ms(5))
-    expect(page.locator(".organizer-page")).to_be_visible()
+    expect(page.locator(".organizer-page [role=status]")).to_contain_text("no events yet",
+                                                                          timeout=ms(5))
     expect(page.locator('[data-nav="my-events"]')).to_be_visible()
     shot(page, f"signup-organizer-done-{size}")
 

@@ -118,6 +118,7 @@ export function accountPage(app, root) {
   const notes = h("ul", { class: "booking-list notes", "aria-labelledby": "acc-notes" });
   const status = h("p", { class: "list-status", role: "status" });
   let notifications = [];
+  let cards = new Map(); // booking id → {key, el}
   mount(root, h("section", { class: "page account-page", "aria-labelledby": "account-title" },
     h("h1", { id: "account-title", text: "My account" }), status,
     h("h2", { id: "acc-bookings", text: "My bookings" }), bookings,
@@ -153,12 +154,29 @@ export function accountPage(app, root) {
       profile.dataset.user = String(app.user.id);
     }
     await loadEvents(app, new Set([...app.bookings, ...app.waitlist].map((b) => b.event_id)));
-    status.textContent = app.bookings.length ? "" : "No bookings yet.";
+    status.textContent = "";
     const after = async () => {
       await app.refreshBookings();
       loadNotes();
     };
-    mount(bookings, app.bookings.map((b) => bookingCard(app, b, after)));
+    // A refresh (a push, a reconnect) keeps the cards whose booking did not change, so an
+    // open change form and what was typed in it survive.
+    const next = new Map();
+    const els = app.bookings.map((b) => {
+      const key = JSON.stringify(b) + (app.eventDates.get(b.event_id) ?? "");
+      const kept = cards.get(b.id);
+      const el = kept?.key === key ? kept.el : bookingCard(app, b, after);
+      next.set(b.id, { key, el });
+      return el;
+    });
+    if (!els.length) els.push(h("li", { class: "muted", text: "No bookings yet." }));
+    cards = next;
+    const same = els.length === bookings.children.length && els.every((el, i) => bookings.children[i] === el);
+    if (!same) {
+      const focused = bookings.contains(document.activeElement) ? document.activeElement : null;
+      mount(bookings, els);
+      if (focused?.isConnected) focused.focus();
+    }
     const open = app.waitlist.filter((e) => e.status === "WAITING" || e.status === "OFFERED");
     mount(waitlist, open.length ? open.map((e) => {
       const name = app.eventNames.get(e.event_id) ?? `Event ${e.event_id}`;

@@ -39,14 +39,15 @@ export function organizerPage(app, root) {
   const rows = new Map(); // event id → {ev, cells}
   const body = h("tbody");
   const status = h("p", { class: "list-status", role: "status" });
-  const updated = h("p", { class: "muted live-at" }, "Live figures: ", h("span", { "data-field": "at", text: "waiting…" }));
+  const updated = h("p", { class: "muted live-at", hidden: true }, "Live figures: ", h("span", { "data-field": "at", text: "waiting…" }));
   const table = h("table", { class: "my-events", "aria-labelledby": "my-events-title" },
     h("thead", {}, h("tr", {},
       ["Event", "Sold", "Held", "Available", "Waitlisted", "Sold %", "Guest list"].map((t, i) => h("th", { scope: "col", class: i >= 1 && i <= 4 ? "num" : null, text: t })))),
     body);
+  const wrap = h("div", { class: "table-wrap", hidden: true }, table);
   mount(root, h("section", { class: "page organizer-page", "aria-labelledby": "my-events-title" },
     h("h1", { id: "my-events-title", text: "My events" }), status, updated,
-    h("div", { class: "table-wrap" }, table)));
+    wrap));
 
   function paint(row) {
     const { ev, cells } = row;
@@ -95,6 +96,7 @@ export function organizerPage(app, root) {
       rows.clear();
       for (const ev of items) rows.set(ev.id, rowFor(ev));
       status.textContent = items.length ? `${res.total} event${res.total === 1 ? "" : "s"}` : "You have no events yet.";
+      wrap.hidden = updated.hidden = !items.length;
       mount(body, [...rows.values()].map((r) => r.tr));
       subscribe();
     } catch (err) {
