@@ -59,7 +59,7 @@ export function bookingCard(app, b, after) {
   const form = h("form", { class: "change-form", "data-form": "change-booking", id: `${id}-form`, hidden: true,
     "aria-label": `Change booking ${b.id}` },
   guestFields(b, id), (b.seat_ids ?? []).length > 1 ? seatChoices(b, id) : null, error,
-  h("div", { class: "row-actions" },
+  h("div", { class: "booking-actions" },
     h("button", { type: "submit", class: "btn primary", "data-action": "save-booking", text: "Save changes" }),
     h("button", { type: "button", class: "btn subtle", text: "Close", onclick: () => toggle(false) })));
   const changeBtn = live ? h("button", {
@@ -124,6 +124,6 @@ export function bookingCard(app, b, after) {
       h("span", { class: "booking-seats", "data-booking-seats": "", text: (b.seats ?? []).join(", ") || `${b.qty} seats` }),
       guest ? h("span", { class: "booking-guest", "data-booking-guest": "", text: guest }) : null,
       h("span", { class: "booking-meta", text: `#${b.id} · ${live ? "booked" : "cancelled"} ${formatTime(b.created_at)}` })),
-    live ? h("div", { class: "row-actions" }, changeBtn, cancelBtn) : null,
+    live ? h("div", { class: "booking-actions" }, changeBtn, cancelBtn) : null,
     form);
 }

@@ -44,7 +44,7 @@ export function organizerPage(app, root) {
     h("thead", {}, h("tr", {},
       ["Event", "Sold", "Held", "Available", "Waitlisted", "Sold %", "Guest list"].map((t, i) => h("th", { scope: "col", class: i >= 1 && i <= 4 ? "num" : null, text: t })))),
     body);
-  const wrap = h("div", { class: "table-wrap", hidden: true }, table);
+  const wrap = h("div", { class: "events-wrap", hidden: true }, table);
   mount(root, h("section", { class: "page organizer-page", "aria-labelledby": "my-events-title" },
     h("h1", { id: "my-events-title", text: "My events" }), status, updated,
     wrap));
