@@ -154,3 +154,28 @@ def test_sign_up_as_an_organizer_pending_then_closed(browser, strict_hub: HubPro
         assert r.status_code == 401, "a refused organizer sign-up creates no account"
     finally:
         ui.close()
+
+
+def test_account_and_my_events_pass_the_page_policy(ui: UiSession, hub_server, make_user,
+                                                    make_event, tmp_path: Path) -> None:
+    """No inline script or style sneaks in: the strict CSP reports nothing on either page,
+    the change form and the CSV download included."""
+    organizer = make_user(role="organizer")
+    event = make_event(organizer["token"], **event_fields("Policy night", capacity=4))
+    Rest(hub_server.url, organizer["token"]).book(event["id"], 2)
+    page = ui.page("organizer", organizer["token"])
+    page.context.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+    page.goto("/#/account")
+    page.locator('[data-action="change-booking"]').first.click()
+    expect(page.locator('form[data-form="change-booking"]')).to_be_visible(timeout=ms(5))
+    page.goto("/#/my-events")
+    row = page.locator(f'tr[data-event-id="{event["id"]}"]')
+    expect(row.locator('[data-field="sold"]')).to_have_text("2", timeout=ms(5))
+    with page.expect_download(timeout=ms(5)) as info:
+        row.locator('[data-action="attendees-csv"]').click()
+    info.value.save_as(tmp_path / "g.csv")
+    page.wait_for_timeout(ms(0.5))
+    assert page.evaluate("window.__csp") == []
+    assert [line for line in ui.console if "Content Security Policy" in line] == []
