@@ -88,8 +88,14 @@ def stores(settings: Settings, stopped_code: int = 130) -> Iterator[Settings]:
 @cli.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-          workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
-    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set)."""
+          workers: Annotated[int | None, typer.Option(
+              min=1, envvar="WEB_CONCURRENCY",
+              help="Worker processes (default: one per CPU core).")] = None) -> None:
+    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set).
+
+    ``workers``: ``--workers``, else ``WEB_CONCURRENCY``, else ``os.cpu_count()`` — every core,
+    since one worker's event loop is the limit of the booking path (docs/benchmarks.md).
+    """
     import shutil
     import tempfile
 
@@ -130,7 +136,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
             typer.echo(banner(host, port, base, settings,
                               asyncio.run(_event_count(settings.database_url))))
             config = uvicorn.Config(
-                "web.app:asgi", factory=True, host=host, port=port, workers=workers,
+                "web.app:asgi", factory=True, host=host, port=port,
+                workers=workers or os.cpu_count() or 1,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
                 lifespan="on", access_log=False,
                 proxy_headers=bool(settings.forwarded_allow_ips),

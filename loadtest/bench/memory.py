@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh process: a long-lived one keeps freed arenas, hiding per-session growth.
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "1"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
