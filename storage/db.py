@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +25,20 @@ __all__ = ["Database", "unavailable_errors"]
 unavailable_errors = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _local_without_ssl_setting(url: str) -> bool:
+    """True for a loopback or Unix-socket URL that says nothing about TLS (``ssl``/``sslmode``):
+    there the TLS attempt is a wasted round trip per connection."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "ssl" in query or "sslmode" in query:
+        return False
+    host = query["host"][0] if "host" in query else parts.hostname or ""
+    return not host or host.startswith("/") or host in _LOOPBACK
+
+
 class Database:
     """An async engine plus ``async_sessionmaker(expire_on_commit=False)``.
 
@@ -33,10 +49,16 @@ class Database:
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
+        connect_args: dict[str, Any] = {"server_settings": {"application_name": "evently-hub"}}
+        if _local_without_ssl_setting(url):
+            connect_args["ssl"] = False  # asyncpg's default "prefer" tries TLS first
+        # A fixed pool, no overflow: overflow connections are closed when handed back, so a
+        # burst above the pool reconnected mid-run (TLS attempt + type introspection each
+        # time). No pre-ping (a round trip per checkout); a connection that died is
+        # invalidated by SQLAlchemy on its first error, which callers see as Unavailable.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-            pool_recycle=1800,
-            connect_args={"server_settings": {"application_name": "evently-hub"}},
+            url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False,
+            pool_recycle=1800, connect_args=connect_args,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = 64 * 1024
     ws_outbox_limit: int = Field(1024, ge=8)
     sweep_interval_seconds: float = Field(0.2, gt=0)
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(16, ge=1)  # per process, no overflow (storage.db)
     redis_pool_size: int = Field(64, ge=2)
     smtp_host: str | None = None  # e-mail is off unless set
     smtp_port: int = 25
