@@ -31,8 +31,9 @@ def parse_hold_id(hold_id: str) -> tuple[int, str]:
         NotFound: the id is not one this hub issues.
     """
     event_part, _, token = hold_id.partition(".")
-    if not (event_part.isdigit() and 0 < len(event_part) <= 18 and 8 <= len(token) <= 64
-            and token.replace("-", "").replace("_", "").isalnum()):
+    # ASCII only: str.isdigit/isalnum accept "²" or "ǅ", which int() or a key would choke on
+    if not (hold_id.isascii() and event_part.isdigit() and 0 < len(event_part) <= 18
+            and 8 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
         raise NotFound("No such hold.")
     return int(event_part), token
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,7 +21,16 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, Password, Sections, StrictIn, error_fields
+from web.schemas import (
+    Email,
+    InputModel,
+    Instant,
+    Name,
+    Password,
+    Sections,
+    StrictIn,
+    error_fields,
+)
 
 __all__ = [
     "AdminBookingsQuery",
@@ -63,8 +71,8 @@ class EventPatchIn(StrictIn):
 
     name: Name | None = None
     venue: Name | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
+    start_time: Instant | None = None
+    end_time: Instant | None = None
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
     hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
     waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
@@ -79,7 +87,7 @@ class SeatsGenerateIn(StrictIn):
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
 
 
-class _Query(BaseModel):
+class _Query(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     page: Page = 1
@@ -114,7 +122,7 @@ class AttendeesQuery(_Query):
     page_size: Annotated[int, Field(ge=1, le=1000)] = 1000
 
 
-class SummaryQuery(BaseModel):
+class SummaryQuery(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     refresh: bool = False

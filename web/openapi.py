@@ -127,7 +127,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
-       (*_W, *_AUTH, 403), auth=True, query=(
+       (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
     Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
@@ -140,7 +140,8 @@ OPERATIONS: tuple[Op, ...] = (
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
     Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
-       query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
+       query=(_q("refresh", {"type": "boolean"},
+                 "true (or 1) rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
        {200: "HomepageStats"}),
     Op("GET", "/healthz", "The process is up", "ops", {200: "Health"}),
@@ -149,6 +150,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/metrics", "Prometheus metrics, summed over workers", "ops", {200: "text"}),
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
+    Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
+       {200: "any"}),
+    Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
+       {200: "html"}),
     Op("GET", "/", "The seat-picker page", "pages", {200: "html"}),
     Op("GET", "/admin", "The admin live dashboard", "pages", {200: "html"}),
 )
@@ -176,7 +181,8 @@ _PATH_PARAMS = {
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/docs/ws",
+             "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:

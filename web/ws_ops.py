@@ -17,8 +17,9 @@ from hub.fanout import Subscription
 from hub.policy import require_admin
 from web import metrics, ratelimit, render
 from web.clock import utcnow
-from web.idempotency import fingerprint
-from web.schemas import ConfirmIn, HoldIn, parse_obj
+from web.idempotency import check_key, fingerprint
+from web.schemas import ConfirmIn, HoldIn, WaitlistIn, parse_obj
+from web.ws_fields import int_field, since_field, str_field
 
 if TYPE_CHECKING:
     from web.ws_session import Session
@@ -60,42 +61,20 @@ async def run(session: Session, msg: dict[str, Any]) -> Reply:
     return reply
 
 
-def _int_field(msg: dict[str, Any], name: str) -> int:
-    value = msg.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadRequest(f"'{name}' must be a positive integer.",
-                         fields=[{"field": name, "message": "a positive integer"}])
-    return value
-
-
-def _str_field(msg: dict[str, Any], name: str) -> str:
-    value = msg.get(name)
-    if not isinstance(value, str) or not value or len(value) > 300:
-        raise BadRequest(f"'{name}' must be a string.",
-                         fields=[{"field": name, "message": "a non-empty string"}])
-    return value
-
-
 async def op_ping(s: Session, msg: dict[str, Any]) -> Reply:
     return {"type": "pong"}
 
 
 async def op_auth(s: Session, msg: dict[str, Any]) -> Reply:
-    p = await s.authenticate(_str_field(msg, "token"))
+    p = await s.authenticate(str_field(msg, "token"))
     return {"user_id": p.id, "role": str(p.role), "expires_at": p.expires_at}
 
 
 async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
     """Reply, then a snapshot — or the missed deltas and ``recovered`` when ``since`` is still
     in history — then the deltas queued meanwhile, in order."""
-    event_id = _int_field(msg, "event_id")
-    since = msg.get("since")
-    if since is not None and not (
-            isinstance(since, dict) and all(isinstance(since.get(k), int)
-                                            and not isinstance(since.get(k), bool)
-                                            for k in ("epoch", "seq"))):
-        raise BadRequest("'since' is {epoch, seq}.", fields=[{"field": "since",
-                                                              "message": "{epoch, seq}"}])
+    event_id = int_field(msg, "event_id")
+    since = since_field(msg)
     broadcaster, bookings = s.services.live.broadcaster, s.services.bookings
     old = s.subs.pop(event_id, None)
     if old is not None:
@@ -106,7 +85,7 @@ async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
         now = utcnow()
         missed = None
         if since is not None:
-            missed = await bookings.history(event_id, since["epoch"], since["seq"], now)
+            missed = await bookings.history(event_id, since[0], since[1], now)
         if missed is not None:
             epoch, seq, texts = missed
             s.send({"type": "ok", "ref": msg.get("ref"), "event_id": event_id, "epoch": epoch,
@@ -156,7 +135,7 @@ async def _do_resync(s: Session, sub: Subscription) -> None:
 
 
 async def op_unsubscribe(s: Session, msg: dict[str, Any]) -> Reply:
-    sub = s.subs.pop(_int_field(msg, "event_id"), None)
+    sub = s.subs.pop(int_field(msg, "event_id"), None)
     if sub is not None:
         await s.services.live.broadcaster.remove_subscription(sub)
     return {}
@@ -164,7 +143,7 @@ async def op_unsubscribe(s: Session, msg: dict[str, Any]) -> Reply:
 
 async def op_hold(s: Session, msg: dict[str, Any]) -> Reply:
     principal = s.require_auth()
-    event_id = _int_field(msg, "event_id")
+    event_id = int_field(msg, "event_id")
     body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
     hold = await s.services.bookings.hold(principal, event_id, utcnow(),
                                           seat_ids=body.seat_ids, qty=body.qty)
@@ -172,20 +151,20 @@ async def op_hold(s: Session, msg: dict[str, Any]) -> Reply:
 
 
 async def op_extend(s: Session, msg: dict[str, Any]) -> Reply:
-    hold = await s.services.bookings.extend(s.require_auth(), _str_field(msg, "hold_id"),
+    hold = await s.services.bookings.extend(s.require_auth(), str_field(msg, "hold_id"),
                                             utcnow())
     return render.hold(hold)
 
 
 async def op_release(s: Session, msg: dict[str, Any]) -> Reply:
-    await s.services.bookings.release(s.require_auth(), _str_field(msg, "hold_id"), utcnow())
+    await s.services.bookings.release(s.require_auth(), str_field(msg, "hold_id"), utcnow())
     return {}
 
 
 async def op_confirm(s: Session, msg: dict[str, Any]) -> Reply:
     """A retry with the same ``idempotency_key`` over either transport replays the booking."""
     principal = s.require_auth()
-    hold_id = _str_field(msg, "hold_id")
+    hold_id = str_field(msg, "hold_id")
     body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
     guest = body.guest.model_dump() if body.guest else None
 
@@ -193,17 +172,22 @@ async def op_confirm(s: Session, msg: dict[str, Any]) -> Reply:
         booking = await s.services.bookings.confirm(principal, hold_id, utcnow(), guest)
         return 201, render.booking(booking)
 
-    if msg.get("idempotency_key") is None:
+    key = msg.get("idempotency_key")
+    if key is None:
         return (await confirm())[1]
+    if not isinstance(key, str):
+        raise BadRequest("'idempotency_key' must be a string.",
+                         fields=[{"field": "idempotency_key", "message": "a string"}])
+    check_key(key, "idempotency_key")
     fp = fingerprint("POST", f"/holds/{hold_id}/confirm",
                      orjson.dumps({"guest": guest} if guest else {}))
     _, body_out, _ = await s.services.idempotency.run_once(
-        principal.id, _str_field(msg, "idempotency_key"), fp, confirm, utcnow())
+        principal.id, key, fp, confirm, utcnow())
     return dict(body_out)
 
 
 async def op_cancel(s: Session, msg: dict[str, Any]) -> Reply:
-    booking = await s.services.bookings.cancel(s.require_auth(), _int_field(msg, "booking_id"),
+    booking = await s.services.bookings.cancel(s.require_auth(), int_field(msg, "booking_id"),
                                                utcnow())
     return render.booking(booking)
 
@@ -215,13 +199,14 @@ async def op_analytics_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
 
 
 async def op_waitlist_join(s: Session, msg: dict[str, Any]) -> Reply:
-    entry = await s.services.box_office.join(s.require_auth(), _int_field(msg, "event_id"),
-                                             _int_field(msg, "qty"), utcnow())
+    principal, event_id = s.require_auth(), int_field(msg, "event_id")
+    body = parse_obj(WaitlistIn, {k: msg[k] for k in ("qty",) if k in msg})
+    entry = await s.services.box_office.join(principal, event_id, body.qty, utcnow())
     return render.waitlist_entry(entry)
 
 
 async def op_waitlist_leave(s: Session, msg: dict[str, Any]) -> Reply:
-    await s.services.box_office.leave(s.require_auth(), _int_field(msg, "entry_id"), utcnow())
+    await s.services.box_office.leave(s.require_auth(), int_field(msg, "entry_id"), utcnow())
     return {}
 
 

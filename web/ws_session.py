@@ -26,6 +26,7 @@ from web.clock import utcnow
 from web.errors import as_evently, ws_error
 from web.origin import refuse_foreign_origin
 from web.runtime import Runtime
+from web.ws_fields import echoable_ref
 
 __all__ = ["Session", "ws_endpoint"]
 
@@ -87,7 +88,7 @@ class Session:
         ref: Any = None
         try:
             msg = _decode(text)
-            ref = msg.get("ref")
+            ref = echoable_ref(msg.get("ref"))
             reply = await ws_ops.run(self, msg)
             if reply is not None:
                 self.send({**reply, "ref": ref} if reply.get("type") == "pong"

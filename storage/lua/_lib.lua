@@ -102,9 +102,16 @@ local function mark_since(user, seats, since, until_ms, lifetime)
     args[#args + 1] = s
     args[#args + 1] = string.format('%d:%d', since, until_ms)
   end
-  redis.call('HSET', key, unpack(args))
+  -- The key's own expiry (epoch ms) is kept in field '_exp' (never a seat id), so this works
+  -- on Redis 6.2 too (the embedded default), which has no PEXPIRETIME.
   local keep = until_ms + lifetime
-  if redis.call('PEXPIRETIME', key) < keep then redis.call('PEXPIREAT', key, keep) end
+  local exp = tonumber(redis.call('HGET', key, '_exp') or '0')
+  if exp < keep then
+    args[#args + 1] = '_exp'
+    args[#args + 1] = keep
+  end
+  redis.call('HSET', key, unpack(args))
+  if exp < keep then redis.call('PEXPIREAT', key, keep) end
 end
 
 -- The best `qty` available seats (README "Best available"): rows in rank order, i.e. the
