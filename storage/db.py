@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 from sqlalchemy import text
@@ -57,6 +58,20 @@ def engine_options(pgbouncer: bool, application_name: str = "evently-hub") -> di
     return {"connect_args": args}
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _local_without_ssl_setting(url: str) -> bool:
+    """True for a loopback or Unix-socket URL that says nothing about TLS (``ssl``/``sslmode``):
+    there the TLS attempt is a wasted round trip per connection."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "ssl" in query or "sslmode" in query:
+        return False
+    host = query["host"][0] if "host" in query else parts.hostname or ""
+    return not host or host.startswith("/") or host in _LOOPBACK
+
+
 class Database:
     """An async engine plus ``async_sessionmaker(expire_on_commit=False)``, and optionally a
     replica engine for :meth:`read`.
@@ -93,9 +108,15 @@ class Database:
 
     @staticmethod
     def _engine(url: str, pool_size: int, pgbouncer: bool) -> AsyncEngine:
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                   pool_pre_ping=True, pool_recycle=1800,
-                                   **engine_options(pgbouncer))
+        options = engine_options(pgbouncer)
+        if _local_without_ssl_setting(url):
+            options["connect_args"]["ssl"] = False  # asyncpg's default "prefer" tries TLS first
+        # A fixed pool, no overflow: overflow connections are closed when handed back, so a
+        # burst above the pool reconnected mid-run (TLS attempt + type introspection each
+        # time). No pre-ping (a round trip per checkout); a connection that died is
+        # invalidated by SQLAlchemy on its first error, which callers see as Unavailable.
+        return create_async_engine(url, pool_size=pool_size, max_overflow=0,
+                                   pool_pre_ping=False, pool_recycle=1800, **options)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

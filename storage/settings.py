@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     ws_max_sockets_per_user: int = Field(10, ge=0)  # per hub process
     ws_max_subscriptions: int = Field(100, ge=1)  # events one session may watch
     sweep_interval_seconds: float = Field(0.2, gt=0)
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(16, ge=1)  # per process, no overflow (storage.db)
     redis_pool_size: int = Field(64, ge=2)
     smtp_host: str | None = None  # e-mail is off unless set
     smtp_port: int = 25

@@ -89,8 +89,14 @@ def stores(settings: Settings, stopped_code: int = 130) -> Iterator[Settings]:
 @cli.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-          workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
-    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set)."""
+          workers: Annotated[int | None, typer.Option(
+              min=1, envvar="WEB_CONCURRENCY",
+              help="Worker processes (default: one per CPU core).")] = None) -> None:
+    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set).
+
+    ``workers``: ``--workers``, else ``WEB_CONCURRENCY``, else ``os.cpu_count()`` — every core,
+    since one worker's event loop is the limit of the booking path (docs/benchmarks.md).
+    """
     import shutil
     import tempfile
 
@@ -136,7 +142,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
                 configure_logging(settings.log_level, "json")
                 extra["log_config"] = None
             config = uvicorn.Config(
-                "web.app:asgi", factory=True, host=host, port=port, workers=workers, **extra,
+                "web.app:asgi", factory=True, host=host, port=port,
+                workers=workers or os.cpu_count() or 1, **extra,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
                 lifespan="on", access_log=False,
                 proxy_headers=bool(settings.forwarded_allow_ips),
