@@ -18,10 +18,11 @@ check has been counted against its e-mail.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from hub.errors import PayloadTooLarge
 from web.errors import error_response
+from web.middleware import HTTPMiddleware
 from web.ratelimit import MAX_BODY_PEEK
 
 __all__ = ["ADMIN_LIMIT", "AUTH_LIMIT", "DEFAULT_LIMIT", "BodyLimitMiddleware", "limit_for"]
@@ -54,16 +55,10 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HTTPMiddleware):
     """Answer 413 to HTTP requests whose body passes :func:`limit_for` of their path."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = limit_for(scope["path"])
         declared = _declared_length(scope)
         if declared is not None and declared > limit:

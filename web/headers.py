@@ -16,7 +16,9 @@ A header the route set itself is kept.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from web.middleware import HTTPMiddleware
 
 __all__ = ["DOCS_CSP", "PAGE_CSP", "SecurityHeadersMiddleware", "headers_for"]
 
@@ -41,16 +43,10 @@ def headers_for(path: str) -> dict[str, str]:
     return {**_FIXED, "content-security-policy": DOCS_CSP if docs else PAGE_CSP}
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HTTPMiddleware):
     """Add :func:`headers_for` to every HTTP response that does not set them itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = headers_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:

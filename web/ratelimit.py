@@ -45,12 +45,13 @@ from limits.aio.strategies import (
     MovingWindowRateLimiter,
     RateLimiter,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from hub.errors import RateLimited
 from storage.keys import RATE_LIMIT_PREFIX
 from storage.settings import Settings
 from web.errors import error_response
+from web.middleware import HTTPMiddleware
 
 __all__ = ["RULES", "USER_ACTIONS", "WS_RULES", "Limiter", "RateLimitMiddleware", "check",
            "check_op", "limiter_for"]
@@ -239,16 +240,10 @@ def _user_of(tokens: Any, scope: Scope) -> str | None:
     return None
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HTTPMiddleware):
     """Pure ASGI middleware applying the rules of the module docstring to HTTP requests."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         email_rule, user_rule = _rules_of(scope["method"], scope["path"])
         runtime = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
         if (email_rule is None and user_rule is None) or runtime is None \

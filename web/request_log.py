@@ -22,9 +22,10 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from web.metrics import route_template
+from web.middleware import HTTPMiddleware
 
 __all__ = ["JsonFormatter", "RequestLogMiddleware", "configure_logging", "request_id_of"]
 
@@ -62,16 +63,10 @@ def _user_of(scope: Scope) -> int | None:
     return None
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(HTTPMiddleware):
     """Set and echo ``X-Request-ID`` and log one line per HTTP request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
