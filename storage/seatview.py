@@ -26,7 +26,16 @@ from hub.errors import (
 )
 from hub.model import Hold, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
-from storage.keys import EVENT_VIEW_PARTS, LIVE_EVENTS, event_key, event_meta, event_minute
+from storage.keys import (
+    EVENT_VIEW_PARTS,
+    LIVE_EVENTS,
+    event_key,
+    event_meta,
+    event_minute,
+    live_bucket,
+    live_buckets,
+)
+from storage.redis_conn import is_cluster
 
 __all__ = ["RedisSeatView", "script_source"]
 
@@ -41,9 +50,17 @@ T = TypeVar("T")
 
 
 @cache
-def script_source(name: str) -> str:
-    """The full text of Lua script ``name`` as the hub runs it (the shared helpers first)."""
-    return (LUA_DIR / "_lib.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+def script_source(name: str, sharded: bool = False) -> str:
+    """The full text of Lua script ``name`` as the hub runs it (the shared helpers first).
+
+    ``sharded``: on a Redis Cluster the scripts publish with ``SPUBLISH`` (sharded pub/sub,
+    Redis 7: the message stays on the shard that owns the event's slot, which the script's
+    keys are on already) instead of ``PUBLISH`` (rebroadcast to every node of the cluster).
+    """
+    text = (LUA_DIR / "_lib.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+    if sharded:
+        text = text.replace("redis.call('PUBLISH', ", "redis.call('SPUBLISH', ")
+    return text
 
 
 def _ids(csv: bytes | str | None) -> list[int]:
@@ -73,8 +90,9 @@ class RedisSeatView:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
+        sharded = is_cluster(client)
         self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(script_source(name)) for name in self.SCRIPTS
+            name: client.register_script(script_source(name, sharded)) for name in self.SCRIPTS
         }
         self._set_ttl = client.register_script(_SET_TTL)
 
@@ -187,7 +205,7 @@ class RedisSeatView:
             args += [seat.id, seat.rank, seat.label]
         args += source.sold_ids
         reply = await self._run("load", source.event_id, args)
-        await self._call(lambda: self.r.sadd(LIVE_EVENTS, source.event_id))
+        await self._call(lambda: self.r.sadd(live_bucket(source.event_id), source.event_id))
         return _s(reply[0]) == "OK"
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
@@ -246,8 +264,16 @@ class RedisSeatView:
         return out
 
     async def live_events(self) -> list[int]:
-        members = await self._call(lambda: self.r.smembers(LIVE_EVENTS))
-        return sorted(int(_s(m)) for m in members)
+        """Every event with a view: the union of the live buckets (one pipeline; on a cluster
+        it is split per node) and the unsharded set older processes wrote."""
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=False) as pipe:
+                for key in (*live_buckets(), LIVE_EVENTS):
+                    pipe.smembers(key)
+                return list(await pipe.execute())
+
+        sets = await self._call(read)
+        return sorted({int(_s(m)) for members in sets for m in members})
 
     async def snapshot(self, event_id: int) -> Snapshot:
         (epoch, seq), view = await self._read(
@@ -310,6 +336,7 @@ class RedisSeatView:
         """Forget an event's view (deleted event); it is rebuilt if the event is used again."""
         async def write() -> None:
             await self.r.delete(*(event_key(event_id, n) for n in EVENT_VIEW_PARTS))
+            await self.r.srem(live_bucket(event_id), event_id)
             await self.r.srem(LIVE_EVENTS, event_id)
 
         await self._call(write)

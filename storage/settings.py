@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # REDIS_URL names any one node of a Redis Cluster (storage/redis_conn.py; docs/scaling.md).
+    redis_cluster: bool = False
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = Field(900, ge=10)
     refresh_token_ttl_seconds: int = Field(1_209_600, ge=60)

@@ -10,6 +10,7 @@ Nothing else constructs a storage class.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -38,8 +39,10 @@ from storage.keys import user_channel
 from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
 from storage.pubsub import RedisChannels, publish
+from storage.redis_conn import close_client, connect
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
+from storage.sharded_pubsub import ShardedChannels
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
 from storage.users import PgUsers
 from storage.waitlist import PgWaitlist
@@ -54,6 +57,7 @@ from web.security import BcryptHasher, TokenCodec
 __all__ = ["StoreProbe", "build"]
 
 log = logging.getLogger(__name__)
+_tasks: set[asyncio.Task[None]] = set()  # repairs after a pub/sub reconnect (kept referenced)
 
 
 class StoreProbe:
@@ -81,10 +85,8 @@ async def build(settings: Settings) -> Runtime:
     assert settings.database_url and settings.redis_url
     db = Database(settings.database_url, settings.db_pool_size)
     # A blocking pool: under a burst, commands wait for a connection instead of failing.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_pool_size, timeout=5,
-        health_check_interval=30)
-    client = aioredis.Redis(connection_pool=pool)
+    cluster = settings.redis_cluster
+    client = connect(settings.redis_url, cluster, settings.redis_pool_size)
     email = settings.email_enabled
 
     async def publish_to_user(user_id: int, message: dict[str, Any]) -> None:
@@ -116,10 +118,25 @@ async def build(settings: Settings) -> Runtime:
 
     # Pub/sub and the broadcaster need each other: the driver calls back into the broadcaster.
     broadcaster_ref: list[Broadcaster] = []
-    channels = RedisChannels(
+    services_ref: list[Services] = []
+
+    def on_reconnect() -> None:
+        if not cluster:
+            broadcaster_ref[0].resync_all()
+            return
+        # A failover may have promoted a replica that missed the last writes: repair every
+        # loaded view from PostgreSQL first, then every subscriber takes a fresh snapshot.
+        async def repair() -> None:
+            await _reconcile_on_start(services_ref[0], view)
+            broadcaster_ref[0].resync_all()
+
+        _tasks.add(task := asyncio.get_running_loop().create_task(repair()))
+        task.add_done_callback(_tasks.discard)
+
+    channels: RedisChannels | ShardedChannels = (ShardedChannels if cluster else RedisChannels)(
         client, on_event=lambda data: broadcaster_ref[0].dispatch_event(data),
         on_user=lambda user_id, data: broadcaster_ref[0].dispatch_user(user_id, data),
-        on_reconnect=lambda: broadcaster_ref[0].resync_all())
+        on_reconnect=on_reconnect)
     broadcaster = Broadcaster(channels)
     broadcaster_ref.append(broadcaster)
     metrics.install(broadcaster)
@@ -137,20 +154,22 @@ async def build(settings: Settings) -> Runtime:
         notifications=NotificationService(NotificationStore(db)),
         analytics=AnalyticsService(PgAnalyticsSource(db, client), reports),
         idempotency=IdempotencyService(IdempotencyStore(db)),
-        live=LiveFeed(broadcaster, LiveStats(client)),
+        live=LiveFeed(broadcaster, LiveStats(client, view.live_events)),
         readiness=StoreProbe(db, client),
     )
+    services_ref.append(services)
     await channels.start()
     await _reconcile_on_start(services, view)
     background = Background(
         services, settings.sweep_interval_seconds, view.exists, _mailer(settings, db),
         closers=[("pub/sub", channels.stop),
                  # the client does not own a pool it was handed: close both
-                 ("redis", lambda: client.aclose(close_connection_pool=True)),
+                 ("redis", lambda: close_client(client)),
                  ("postgres", db.close)])
     background.start()
     return Runtime(
-        services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
+        services=services, tokens=tokens,
+        limiter=Limiter(settings, None if cluster else client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
                     frozenset(settings.origins)),
         background=background, metrics_token=settings.metrics_token)
