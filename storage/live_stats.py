@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from storage.keys import PROC_PATTERN, event_key, event_meta, event_minute, proc_key
+from storage.redis_conn import execute
 
 __all__ = ["LiveStats", "per_minute"]
 
@@ -60,7 +61,7 @@ class LiveStats:
             pipe.delete(self.proc_key)
             pipe.hset(self.proc_key, mapping=mapping)
             pipe.expire(self.proc_key, PROC_TTL_SECONDS)
-            await pipe.execute()
+            await execute(pipe)
 
     async def snapshot(self, now_ms: int) -> dict[str, Any]:
         """``{at, events: [{id, sold, held, available, waitlisted, holds_per_min,
@@ -82,7 +83,7 @@ class LiveStats:
                 pipe.zcard(event_key(e, "avail"))
                 pipe.hmget(event_minute(e, minute), "holds", "bookings")
                 pipe.hmget(event_minute(e, minute - 1), "holds", "bookings")
-            raw = await pipe.execute()
+            raw = await execute(pipe)
         out = []
         for i, e in enumerate(events):
             (sold, held, wl), avail, cur, prev = raw[4 * i:4 * i + 4]

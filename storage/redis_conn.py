@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.exceptions import ConnectionError
 from redis.maint_notifications import MaintNotificationsConfig
 
-__all__ = ["RedisClient", "close_client", "connect", "is_cluster"]
+__all__ = ["RedisClient", "close_client", "connect", "execute", "is_cluster"]
 
 #: What every storage adapter accepts: a single Redis or a cluster client.
 RedisClient = aioredis.Redis | RedisCluster
@@ -51,6 +52,22 @@ def connect(url: str, cluster: bool, pool_size: int) -> Any:
 def is_cluster(client: Any) -> bool:
     """True for a :class:`RedisCluster` client (or a pipeline of one)."""
     return isinstance(client, RedisCluster)
+
+
+async def execute(pipe: Any) -> list[Any]:
+    """``await pipe.execute()``; on a cluster, a failure of the wrong type becomes a
+    :class:`redis.exceptions.ConnectionError` (which callers turn into ``Unavailable``).
+
+    redis-py's asyncio cluster pipeline can fail with ``AttributeError``/``RuntimeError``
+    when a node connection is closed under it while the client re-reads the slot map after a
+    node failed (a failover), instead of raising a Redis connection error.
+    """
+    if not isinstance(pipe, ClusterPipeline):
+        return list(await pipe.execute())
+    try:
+        return list(await pipe.execute())
+    except (AttributeError, RuntimeError) as exc:
+        raise ConnectionError(f"cluster pipeline failed: {exc!r}") from exc
 
 
 async def close_client(client: Any) -> None:

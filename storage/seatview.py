@@ -35,7 +35,7 @@ from storage.keys import (
     live_bucket,
     live_buckets,
 )
-from storage.redis_conn import is_cluster
+from storage.redis_conn import execute, is_cluster
 
 __all__ = ["RedisSeatView", "script_source"]
 
@@ -86,7 +86,7 @@ class RedisSeatView:
 
     SCRIPTS = ("hold", "get_hold", "extend", "release", "confirm_begin", "confirm_abort",
                "confirm_finish", "free", "sweep", "load", "reconcile", "add_seats", "offer",
-               "waiting")
+               "waiting", "rebase")
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
@@ -131,7 +131,7 @@ class RedisSeatView:
             async with self.r.pipeline(transaction=True) as pipe:
                 for name, args, kwargs in commands:
                     getattr(pipe, name)(*args, **kwargs)
-                return list(await pipe.execute())
+                return list(await execute(pipe))
 
         return await self._call(run)
 
@@ -253,6 +253,16 @@ class RedisSeatView:
         reply = await self._run("reconcile", event_id, [event_id, now_ms, *sold_ids])
         return int(_s(reply[1]))
 
+    async def rebase(self, event_id: int, epoch: int) -> bool:
+        """``rebase.lua``: the loaded view continues under ``epoch`` (a fresh one from
+        PostgreSQL), its history dropped and an ``epoch`` message published, so every client
+        takes a snapshot. Used after a Redis failover. False when no view is loaded."""
+        try:
+            await self._run("rebase", event_id, [event_id, epoch])
+        except ViewMissing:
+            return False
+        return True
+
     async def sweep(self, event_id: int, now_ms: int) -> list[SweptHold]:
         reply = await self._run("sweep", event_id, [event_id, now_ms, SWEEP_BATCH])
         out = []
@@ -270,7 +280,7 @@ class RedisSeatView:
             async with self.r.pipeline(transaction=False) as pipe:
                 for key in (*live_buckets(), LIVE_EVENTS):
                     pipe.smembers(key)
-                return list(await pipe.execute())
+                return list(await execute(pipe))
 
         sets = await self._call(read)
         return sorted({int(_s(m)) for members in sets for m in members})

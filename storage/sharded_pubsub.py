@@ -29,7 +29,7 @@ from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from hub.errors import Unavailable
-from storage.keys import event_channel, user_channel, user_id_of_channel
+from storage.keys import event_channel, event_id_of_channel, user_channel, user_id_of_channel
 
 __all__ = ["ShardedChannels"]
 
@@ -110,6 +110,9 @@ class ShardedChannels:
         self._lock = asyncio.Lock()
         self._remap: asyncio.Task[None] | None = None
         self._stopped = False
+        #: Event ids whose channel moved to another node in the last remap (a failover):
+        #: their views may have lost writes (read by the reconnect hook, then cleared).
+        self.moved_events: set[int] = set()
 
     async def start(self) -> None:
         """Read the cluster's slot map (no connection is opened before a subscription)."""
@@ -232,6 +235,7 @@ class ShardedChannels:
             self.on_reconnect()
 
     async def _resubscribe_locked(self) -> None:
+        before = dict(self.where)
         for shard in list(self.shards.values()):
             await shard.close()
         self.shards.clear()
@@ -246,3 +250,7 @@ class ShardedChannels:
                 await self._ssubscribe_locked(channel)
         for shard in self.shards.values():
             await shard.client.ping()
+        for channel, name in self.where.items():
+            event_id = event_id_of_channel(channel)
+            if event_id is not None and before.get(channel, name) != name:
+                self.moved_events.add(event_id)

@@ -124,9 +124,18 @@ async def build(settings: Settings) -> Runtime:
         if not cluster:
             broadcaster_ref[0].resync_all()
             return
-        # A failover may have promoted a replica that missed the last writes: repair every
-        # loaded view from PostgreSQL first, then every subscriber takes a fresh snapshot.
+        # A failover may have promoted a replica that missed the last writes (seq may have
+        # gone back): the views whose channel moved go under a fresh epoch, every loaded view
+        # is repaired from PostgreSQL, then every subscriber takes a fresh snapshot.
         async def repair() -> None:
+            moved = set(getattr(channels, "moved_events", ()))
+            getattr(channels, "moved_events", set()).clear()
+            for event_id in sorted(moved):
+                try:
+                    source = await events_store.view_source(event_id)
+                    await view.rebase(event_id, source.epoch)
+                except Exception:
+                    log.exception("new epoch for event %d after a failover failed", event_id)
             await _reconcile_on_start(services_ref[0], view)
             broadcaster_ref[0].resync_all()
 
