@@ -23,6 +23,28 @@ RedisClient = aioredis.Redis | RedisCluster
 CLUSTER_POOL_FACTOR = 8
 
 
+def _closed_under_us(exc: BaseException) -> bool:
+    """True for the errors redis-py's asyncio cluster client raises when a node connection is
+    closed under a command while it re-reads the slot map after a node failed (a failover):
+    ``RuntimeError`` from the closed transport, ``AttributeError`` on its ``None`` writer."""
+    return isinstance(exc, RuntimeError) or (
+        isinstance(exc, AttributeError) and "NoneType" in str(exc))
+
+
+class _Cluster(RedisCluster):
+    """:class:`RedisCluster` whose commands (and scripts) fail with a Redis
+    ``ConnectionError`` when a connection was closed under them (see
+    :func:`_closed_under_us`), so callers turn them into ``Unavailable`` as usual."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **kwargs)
+        except (AttributeError, RuntimeError) as exc:
+            if not _closed_under_us(exc):
+                raise
+            raise ConnectionError(f"cluster command failed: {exc!r}") from exc
+
+
 def connect(url: str, cluster: bool, pool_size: int) -> Any:
     """A client for ``url``.
 
@@ -40,7 +62,7 @@ def connect(url: str, cluster: bool, pool_size: int) -> Any:
         # The cluster client's per-node pool does not block when it is full: it fails the
         # command (and a failing pipeline makes redis-py drop every node's connections), so
         # the cap is set well above the single-Redis pool's; connections open on demand.
-        return RedisCluster.from_url(
+        return _Cluster.from_url(
             url, max_connections=pool_size * CLUSTER_POOL_FACTOR, health_check_interval=30,
             maint_notifications_config=MaintNotificationsConfig(enabled=False))
     # A blocking pool: under a burst, commands wait for a connection instead of failing.
@@ -67,6 +89,8 @@ async def execute(pipe: Any) -> list[Any]:
     try:
         return list(await pipe.execute())
     except (AttributeError, RuntimeError) as exc:
+        if not _closed_under_us(exc):
+            raise
         raise ConnectionError(f"cluster pipeline failed: {exc!r}") from exc
 
 
