@@ -110,8 +110,9 @@ async def _load(client: Any, sharded: bool, events: list[int], concurrency: int,
     return holds
 
 
-def _node_stats(ports: list[int]) -> dict[int, tuple[int, int]]:
-    """Per node: (cluster bus publish messages received, INFO stats output bytes)."""
+def _node_stats(ports: list[int]) -> dict[int, tuple[int, int, float]]:
+    """Per node: (cluster bus publish messages received, INFO stats output bytes, µs per
+    EVALSHA call so far from INFO commandstats)."""
     out = {}
     for p in ports:
         def cli(*args: str, port: int = p) -> str:
@@ -123,7 +124,12 @@ def _node_stats(ports: list[int]) -> dict[int, tuple[int, int]]:
                      if ":" in line)
         bus = sum(int(v) for k, v in cinfo.items()
                   if k.startswith("cluster_stats_messages_publish") and k.endswith("received"))
-        out[p] = (bus, int(info.get("total_net_output_bytes", 0)))
+        cmd = cli("info", "commandstats")
+        usec = 0.0
+        if "cmdstat_evalsha:" in cmd:
+            fields = cmd.split("cmdstat_evalsha:")[1].split()[0].split(",")
+            usec = float(dict(f.split("=") for f in fields)["usec_per_call"])
+        out[p] = (bus, int(info.get("total_net_output_bytes", 0)), usec)
     return out
 
 
@@ -160,10 +166,10 @@ def run_mode(mode: str, url: str, ports: list[int], args: argparse.Namespace,
         lags += got
     for p in procs:
         p.join(30)
-    s = summarize_ms(lags)
+    s = summarize_ms(lags) if lags else {"p50": 0.0, "p99": 0.0}
     return {"mode": mode, "holds_s": holds / args.duration,
             "deliveries_s": delivered / args.duration, "p50": s["p50"], "p99": s["p99"],
-            "nodes": {p: (after[p][0] - before[p][0], after[p][1] - before[p][1])
+            "nodes": {p: (after[p][0] - before[p][0], after[p][1] - before[p][1], after[p][2])
                       for p in after}}
 
 
@@ -208,9 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                   round(r["deliveries_s"]), ratio(r["deliveries_s"], base["deliveries_s"]),
                   round(r["p50"], 2), round(r["p99"], 2)] for r in rows])
     print()
-    print_table(["mode", "node", "bus publish msgs received", "output bytes"],
-                [[r["mode"], p, bus, out] for r in rows[1:]
-                 for p, (bus, out) in sorted(r["nodes"].items())])
+    print_table(["mode", "node", "bus publish msgs received", "output bytes",
+                 "EVALSHA µs/call (cumulative)"],
+                [[r["mode"], p, bus, out, usec] for r in rows[1:]
+                 for p, (bus, out, usec) in sorted(r["nodes"].items())])
     return 0
 
 
