@@ -84,7 +84,7 @@ async def build(settings: Settings) -> Runtime:
     """
     assert settings.database_url and settings.redis_url
     db = Database(settings.database_url, settings.db_pool_size)
-    # A blocking pool: under a burst, commands wait for a connection instead of failing.
+    # One Redis on a blocking pool, or a Redis Cluster client (REDIS_CLUSTER; docs/scaling.md).
     cluster = settings.redis_cluster
     client = connect(settings.redis_url, cluster, settings.redis_pool_size)
     email = settings.email_enabled
@@ -128,8 +128,9 @@ async def build(settings: Settings) -> Runtime:
         # gone back): the views whose channel moved go under a fresh epoch, every loaded view
         # is repaired from PostgreSQL, then every subscriber takes a fresh snapshot.
         async def repair() -> None:
-            moved = set(getattr(channels, "moved_events", ()))
-            getattr(channels, "moved_events", set()).clear()
+            assert isinstance(channels, ShardedChannels)
+            moved = set(channels.moved_events)
+            channels.moved_events.clear()
             for event_id in sorted(moved):
                 try:
                     source = await events_store.view_source(event_id)
@@ -172,7 +173,7 @@ async def build(settings: Settings) -> Runtime:
     background = Background(
         services, settings.sweep_interval_seconds, view.exists, _mailer(settings, db),
         closers=[("pub/sub", channels.stop),
-                 # the client does not own a pool it was handed: close both
+                 # the client and the pool(s) it was built with
                  ("redis", lambda: close_client(client)),
                  ("postgres", db.close)])
     background.start()

@@ -164,8 +164,9 @@ def limiter_for(holder: Any) -> Limiter:
         return own
     limiter = _LIMITERS.get(id(holder))
     if limiter is None:
-        limiter = _LIMITERS[id(holder)] = Limiter(holder.settings,
-                                                  holder.redis.connection_pool)
+        # a cluster client has no single pool: the limiter then builds its own cluster storage
+        limiter = _LIMITERS[id(holder)] = Limiter(
+            holder.settings, getattr(holder.redis, "connection_pool", None))
         weakref.finalize(holder, _LIMITERS.pop, id(holder), None)
     return limiter
 
