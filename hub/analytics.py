@@ -23,8 +23,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub.model import Actor, EventStatus
-from hub.policy import require_admin
+from hub.model import Actor, EventStatus, Role
+from hub.policy import require_event_creator
 from hub.ports import AnalyticsFacts, AnalyticsSource, EventSales, ReportCache
 
 __all__ = [
@@ -98,8 +98,13 @@ class AnalyticsService:
         self.cache = cache
 
     async def summary(self, actor: Actor, now: datetime, refresh: bool = False) -> dict[str, Any]:
-        """The admin summary, from the cache unless ``refresh``. Raises: Forbidden."""
-        require_admin(actor)
+        """The summary: an admin's covers every event (from the cache unless ``refresh``); an
+        organizer's covers only the events they organize and is computed on every call (it
+        is not cached, so it is never stale). Raises: Forbidden (plain users)."""
+        require_event_creator(actor)
+        if actor.role is not Role.ADMIN:
+            since = now.date() - timedelta(days=DAYS - 1)
+            return summarize(await self.source.facts(since, organizer_id=actor.id), now)
         if not refresh and (cached := await self.cache.get("summary")) is not None:
             return cached
         report = summarize(await self._facts(now), now)

@@ -19,7 +19,6 @@ from typing import TypeVar
 
 from hub.errors import (
     EventInactive,
-    Forbidden,
     HoldExpired,
     NotFound,
     SeatUnavailable,
@@ -41,12 +40,15 @@ from hub.ports import (
     ViewMissing,
 )
 from hub.ports.runtime import WaitlistHooks
+from hub.settlement import HoldOutcome, hold_status, settle_confirming
 
 # The hold helpers are re-exported: importers of hub.bookings keep working.
-__all__ = ["MAX_SEATS_PER_REQUEST", "BookingService", "HoldLimits", "parse_hold_id", "to_ms"]
+__all__ = ["MAX_SEATS_PER_REQUEST", "BookingService", "HoldLimits", "HoldOutcome",
+           "parse_hold_id", "to_ms"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
 
 class BookingService:
     """Carries out seat commands against a :class:`SeatView` (Redis), an :class:`EventStore`
@@ -170,13 +172,22 @@ class BookingService:
 
     async def get_hold(self, user: Actor, hold_id: str) -> Hold:
         """Raises: NotFound (unknown or ended hold), Forbidden (another user's)."""
-        event_id, token = parse_hold_id(hold_id)
-        hold = await self.view.get_hold(event_id, token)
+        hold, _ = await self.hold_status(user, hold_id)
         if hold is None:
             raise NotFound("No such hold; it may have expired or been released.")
-        if hold.user_id != user.id:
-            raise Forbidden("That hold belongs to another user.")
         return hold
+
+    async def hold_status(self, user: Actor,
+                          hold_id: str) -> tuple[Hold | None, HoldOutcome | None]:
+        """What became of a hold, for a buyer who lost track of it (say, a hub died while it
+        confirmed): ``(hold, None)`` while it lives (``hold.state`` "active" or
+        "confirming"), else ``(None, outcome)``: "confirmed" with the booking (PostgreSQL
+        says so), or "released" / "expired" within an hour of its end.
+
+        Raises: NotFound (unknown, or ended over an hour ago), Forbidden (another user's).
+        """
+        event_id, token = parse_hold_id(hold_id)
+        return await hold_status(self.view, self.bookings, user, event_id, token)
 
     async def extend(self, user: Actor, hold_id: str, now: datetime) -> Hold:
         """Push ``expires_at`` to now + the event's TTL, never past the user's continuous
@@ -221,23 +232,39 @@ class BookingService:
         hold = await self.view.confirm_begin(event_id, token, user.id, to_ms(now), grace_ms)
         cmd = ConfirmCommand(event_id=event_id, user_id=user.id, hold_id=hold_id,
                              seat_ids=sorted(hold.seat_ids), fence=hold.fence, now=now,
-                             guest=guest)
+                             guest=guest, lock_timeout_ms=self.limits.confirm_lock_timeout_ms)
         try:
             booking = await self.bookings.confirm(cmd)
-        except (SeatUnavailable, HoldExpired, EventInactive):
+        except (SeatUnavailable, HoldExpired, EventInactive) as exc:
+            # This hold's own earlier confirm may have committed with its answer lost (say,
+            # PostgreSQL restarted): then that booking is the answer to this retry.
+            earlier = (await self.bookings.booking_for_hold(event_id, hold_id)
+                       if isinstance(exc, SeatUnavailable) else None)
+            if (earlier is not None and earlier.user_id == user.id
+                    and earlier.status is BookingStatus.CONFIRMED):
+                return await self._confirmed(user, hold, earlier, now, for_promotion)
             # The lease is worthless now: end it, and let PostgreSQL repair the view.
-            freed = await self.view.release(event_id, token, user.id, to_ms(now))
+            try:
+                freed = await self.view.release(event_id, token, user.id, to_ms(now))
+            except NotFound:  # the sweeper settled it already
+                freed = []
             await self.reconcile(event_id, now)
             await self._freed(event_id, freed, now)
             raise
         except BaseException:
             await self.view.confirm_abort(event_id, token, to_ms(now))
             raise
+        return await self._confirmed(user, hold, booking, now, for_promotion)
+
+    async def _confirmed(self, user: Actor, hold: Hold, booking: Booking, now: datetime,
+                         for_promotion: bool) -> Booking:
+        """After the commit: the view says sold, the buyer is told, a waitlist offer ends."""
+        event_id, token = parse_hold_id(hold.hold_id)
         try:
             await self.view.confirm_finish(event_id, token, booking.seat_ids, to_ms(now))
         except ViewMissing:
             await self.ensure_view(event_id, now)
-        await self._drop_reports()
+        await self.drop_reports()
         await self.notifier.notify(user.id, "booking.confirmed", booking)
         if booking.notice is not None:
             await self.notifier.notify(user.id, "notification", booking.notice)
@@ -248,7 +275,8 @@ class BookingService:
     async def _book_offer(self, waiter: Actor, hold_id: str, now: datetime) -> Booking:
         return await self.confirm(waiter, hold_id, now, for_promotion=True)
 
-    async def _drop_reports(self) -> None:
+    async def drop_reports(self) -> None:
+        """Drop the cached analytics report (a booking changed); failures are only logged."""
         try:  # a stale report for up to a minute is better than failing a committed booking
             await self.reports.invalidate()
         except Exception:
@@ -273,9 +301,12 @@ class BookingService:
         except Exception:  # the original error matters more; the lease will expire anyway
             log.exception("could not release hold %s after a failed booking", hold_id)
 
-    async def mine(self, user: Actor) -> list[Booking]:
-        """``GET /me/bookings``: the user's bookings, newest first."""
-        return await self.bookings.user_bookings(user.id)
+    async def mine(self, user: Actor, status: BookingStatus | None = None, offset: int = 0,
+                   limit: int | None = None) -> list[Booking]:
+        """``GET /me/bookings``: a page of the user's bookings, newest first, optionally of
+        one status."""
+        return await self.bookings.user_bookings(
+            user.id, status.value if status is not None else None, offset, limit)
 
     async def get_booking(self, user: Actor, booking_id: int) -> Booking:
         """Raises: NotFound, Forbidden (not the owner, an admin or the event's organizer)."""
@@ -301,7 +332,7 @@ class BookingService:
         except ViewMissing:
             await self.ensure_view(booking.event_id, now)
             freed = list(booking.seat_ids)
-        await self._drop_reports()
+        await self.drop_reports()
         await self.notifier.notify(booking.user_id, "booking.cancelled", booking)
         if booking.notice is not None:
             await self.notifier.notify(booking.user_id, "notification", booking.notice)
@@ -315,7 +346,7 @@ class BookingService:
 
         Safe with any number of processes sweeping at once: each expiry happens in one Lua
         script, so a hold is ended exactly once. Holds whose confirm outlived its grace are
-        repaired from PostgreSQL instead of being freed blindly.
+        settled from PostgreSQL instead of being freed blindly (DESIGN invariant 8).
         """
         swept: list[SweptHold] = []
         for event_id in await self.view.live_events():
@@ -326,7 +357,9 @@ class BookingService:
             if any(s.needs_repair for s in ended):
                 await self.reconcile(event_id, now)
             freed: list[int] = []
-            for s in ended:
+            for s in [s for s in ended if s.needs_settle]:
+                freed.extend(await self._settle(s, now))
+            for s in [s for s in ended if not s.needs_settle]:
                 if not s.needs_repair:
                     await self.notifier.notify(s.user_id, "hold.expired", s)
                     freed.extend(s.seat_ids)
@@ -337,6 +370,15 @@ class BookingService:
             await self._freed(event_id, freed, now)
             swept.extend(ended)
         return swept
+
+    async def _settle(self, s: SweptHold, now: datetime) -> list[int]:
+        """Settle a hold whose confirm outlived its grace: sold if its booking committed,
+        else ended (its confirm can no longer commit). Returns the seats freed."""
+        freed, booking = await settle_confirming(self.view, self.bookings, self.notifier, s,
+                                                 now, self.waitlist)
+        if booking is not None:
+            await self.drop_reports()
+        return freed
 
     async def _freed(self, event_id: int, seat_ids: list[int], now: datetime) -> None:
         if seat_ids:

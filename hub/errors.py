@@ -27,8 +27,8 @@ for REST and WebSocket alike; nothing else formats errors.
     ├── IdempotencyKeyReused       422 IDEMPOTENCY_KEY_REUSED
     ├── RateLimited                429 RATE_LIMITED      (.retry_after seconds)
     ├── HoldLimit                  429 HOLD_LIMIT
-    ├── Internal                   500 INTERNAL          (a bug; the log has the trace)
-    └── Unavailable                503 UNAVAILABLE
+    ├── Internal                   500 INTERNAL          (a bug; the log has the details)
+    └── Unavailable                503 UNAVAILABLE       (a backing store is down)
 """
 
 from __future__ import annotations
@@ -213,9 +213,11 @@ class HoldLimit(Evently):
 
 
 class Internal(Evently):
-    """An unexpected failure (a bug): nothing is promised about what changed."""
+    """A bug (an unexpected exception, a reply no code knows): 500 ``INTERNAL``. Never used
+    for a store that is down; that is :class:`Unavailable`."""
 
-    code, status, default_message = "INTERNAL", 500, "The server failed unexpectedly."
+    code, status = "INTERNAL", 500
+    default_message = "The server failed unexpectedly."
 
 
 class Unavailable(Evently):
@@ -228,7 +230,8 @@ _BY_CODE: dict[str, type[Evently]] = {}
 
 def _index(cls: type[Evently]) -> None:
     for sub in cls.__subclasses__():
-        _BY_CODE.setdefault(sub.code, sub)
+        if "code" in vars(sub):  # an abstract group (Conflict) inherits a code; skip it
+            _BY_CODE.setdefault(sub.code, sub)
         _index(sub)
 
 
@@ -238,10 +241,13 @@ _index(Evently)
 def error_for_code(code: str, message: str | None = None, **details: Any) -> Evently:
     """Build the error of a contract ``code`` (as returned by a Lua script).
 
-    Raises:
-        KeyError: the code is not a contract code.
+    A code that is not a contract code (a script and this table disagree) gives
+    :class:`Internal` naming it, so the caller answers 500 ``INTERNAL`` and logs it; it never
+    escapes as a ``KeyError``.
     """
-    cls = _BY_CODE[code]
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        return Internal(f"Unexpected reply code {code!r} from a store script.")
     if cls is SeatUnavailable:
         return SeatUnavailable(list(details.get("seat_ids", [])), message)
     if cls is PayloadTooLarge:

@@ -41,6 +41,8 @@ class EventChanges:
         return {k: v for k, v in out.items() if v is not None}
 
 
+EXPORT_PAGE = 1000  # bookings per read of the guest-list export
+
 SeatsFreed = Callable[[int, list[int], datetime], Awaitable[None]]
 Rebuild = Callable[[int, datetime], Awaitable[None]]
 Invalidate = Callable[[], Awaitable[None]]
@@ -73,6 +75,15 @@ class EventAdmin:
         """A page of events with live counts, and the total matching."""
         events, total = await self.catalog.list_events(query, now)
         return [await self.events.with_live_counts(e) for e in events], total
+
+    async def mine(self, actor: Actor, query: EventQuery,
+                   now: datetime) -> tuple[list[Event], int]:
+        """``GET /me/events``: a page of the events ``actor`` organizes, with live counts.
+
+        Raises: Forbidden (neither an organizer nor an admin).
+        """
+        require_event_creator(actor)
+        return await self.search(dataclasses.replace(query, organizer_id=actor.id), now)
 
     async def create(self, actor: Actor, draft: EventDraft, now: datetime) -> Event:
         """:meth:`EventService.create`, with live counts; its live view is built at once, so
@@ -180,6 +191,17 @@ class EventAdmin:
         """
         await self._managed(actor, event_id)
         return await self.booking_store.attendees(event_id, offset, limit)
+
+    async def all_attendees(self, actor: Actor, event_id: int) -> list[Attendee]:
+        """The whole guest list (the CSV export), read :data:`EXPORT_PAGE` bookings at a
+        time. Raises: NotFound, Forbidden."""
+        await self._managed(actor, event_id)
+        out: list[Attendee] = []
+        while True:
+            page, total = await self.booking_store.attendees(event_id, len(out), EXPORT_PAGE)
+            out.extend(page)
+            if not page or len(out) >= total:
+                return out
 
     async def bookings(self, actor: Actor, event_id: int | None, status: str | None,
                        offset: int, limit: int) -> tuple[list[Booking], int]:

@@ -31,8 +31,9 @@ def parse_hold_id(hold_id: str) -> tuple[int, str]:
         NotFound: the id is not one this hub issues.
     """
     event_part, _, token = hold_id.partition(".")
-    if not (event_part.isdigit() and 0 < len(event_part) <= 18 and 8 <= len(token) <= 64
-            and token.replace("-", "").replace("_", "").isalnum()):
+    # ASCII only: str.isdigit/isalnum accept "²" or "ǅ", which int() or a key would choke on
+    if not (hold_id.isascii() and event_part.isdigit() and 0 < len(event_part) <= 18
+            and 8 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
         raise NotFound("No such hold.")
     return int(event_part), token
 
@@ -42,10 +43,17 @@ class HoldLimits:
     """Settings the hold rules follow (CONTRACT §1), in seconds and seats.
 
     ``confirm_grace_seconds`` is how long a hold stays reserved while its confirm transaction
-    runs; a confirm that outlives it is repaired from PostgreSQL by the sweeper.
+    runs; the transaction gives up waiting for row locks after half of it
+    (:attr:`confirm_lock_timeout_ms`), and once the grace has passed the sweeper settles the
+    hold from PostgreSQL (DESIGN invariant 8).
     """
 
     hold_max_lifetime_seconds: int = 1800
     max_held_seats_per_user: int = 10
-    confirm_grace_seconds: int = 30
+    confirm_grace_seconds: int = 5
     max_seats_per_request: int = MAX_SEATS_PER_REQUEST
+
+    @property
+    def confirm_lock_timeout_ms(self) -> int:
+        """The confirm transaction's PostgreSQL ``lock_timeout``: half the grace, ≥ 100 ms."""
+        return max(self.confirm_grace_seconds * 500, 100)

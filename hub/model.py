@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "EventStatus",
     "Hold",
+    "HoldStatus",
     "IllegalTransition",
     "Notification",
     "Role",
@@ -49,6 +50,18 @@ class SeatStatus(enum.StrEnum):
     AVAILABLE = "available"
     HELD = "held"
     SOLD = "sold"
+
+
+class HoldStatus(enum.StrEnum):
+    """A hold's life: ACTIVE ⇄ CONFIRMING (the confirm transaction runs; back to ACTIVE if it
+    fails for a passing reason), then one end: CONFIRMED, RELEASED or EXPIRED (DESIGN
+    invariant 8: a confirming hold is settled from PostgreSQL once its grace has passed)."""
+
+    ACTIVE = "active"
+    CONFIRMING = "confirming"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    EXPIRED = "expired"
 
 
 class EventStatus(enum.StrEnum):
@@ -166,6 +179,7 @@ class Hold:
     expires_at: datetime
     fence: int = 0
     entry_id: int = 0  # the waitlist entry this hold was offered to (0: a buyer's own hold)
+    state: HoldStatus = HoldStatus.ACTIVE  # or CONFIRMING while its confirm transaction runs
 
 
 @dataclass(frozen=True, slots=True)

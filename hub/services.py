@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
@@ -17,6 +18,7 @@ from hub.events import EventService
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.people import PeopleService
 from hub.ports.runtime import Readiness
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
@@ -30,10 +32,12 @@ class Services:
 
     accounts: AccountService  #: sign-up
     sessions: SessionService  #: log-in, tokens, who a bearer token is
-    users: UserAdmin  #: ``/admin/users``
+    users: UserAdmin  #: ``/admin/users`` changes
+    people: PeopleService  #: ``/admin/users`` reads: accounts with their stats
     events: EventService  #: event creation and reads
     event_admin: EventAdmin  #: ``/admin/events/*``, listings, attendees, admin bookings
     bookings: BookingService  #: holds, bookings, the live seat view
+    booking_changes: BookingChanges  #: ``PATCH /bookings/{id}``, ``booking.update``
     waitlist: WaitlistService  #: waitlist entries and promotion
     box_office: BoxOffice  #: book-or-wait, join and leave waitlists
     notifications: NotificationService  #: ``/me/notifications``

@@ -24,7 +24,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.errors import EventInactive, HoldLimit, NotEnoughSeats, NotFound, ValidationFailed
+from hub.errors import (
+    EventInactive,
+    HoldExpired,
+    HoldLimit,
+    NotEnoughSeats,
+    NotFound,
+    SeatUnavailable,
+    ValidationFailed,
+)
 from hub.holds import MAX_SEATS_PER_REQUEST, ms, parse_hold_id, to_ms
 from hub.model import Actor, Booking, Hold, Role, WaitlistEntry
 from hub.policy import require_owner
@@ -165,8 +173,16 @@ class WaitlistService:
                         break
                     free -= row.qty
                     if auto_promote:
-                        booking = await book(_Waiter(row.user_id, Role.USER), hold.hold_id,
-                                             now)
+                        try:
+                            booking = await book(_Waiter(row.user_id, Role.USER),
+                                                 hold.hold_id, now)
+                        except (HoldExpired, SeatUnavailable) as err:
+                            # The offer lapsed before its booking (a very short offer time
+                            # on a slow pass): the entry keeps its place, the sweeper frees
+                            # the seats and the next pass serves it again.
+                            log.info("auto-promotion of entry %d not booked: %s", row.id,
+                                     err.code)
+                            continue
                         await p.accepted(row, booking.id, now)
                         await p.notify(row, "waitlist.promoted",
                                        {"entry_id": row.id, "event_id": event_id,

@@ -76,26 +76,34 @@ class PgAnalyticsSource:
         self.db = db
         self.client = client
 
-    async def facts(self, since: date) -> AnalyticsFacts:
+    async def facts(self, since: date, organizer_id: int | None = None) -> AnalyticsFacts:
         start = datetime.combine(since, time(), UTC)
+        ev_conds: list[Any] = []
+        bk_conds: list[Any] = []
+        wl_conds: list[Any] = [WaitlistRow.status.in_(("WAITING", "OFFERED"))]
+        if organizer_id is not None:
+            own = select(EventRow.id).where(EventRow.organizer_id == organizer_id)
+            ev_conds.append(EventRow.organizer_id == organizer_id)
+            bk_conds.append(BookingRow.event_id.in_(own))
+            wl_conds.append(WaitlistRow.event_id.in_(own))
         async with self.db.transaction() as s:
             events = (await s.execute(
                 select(EventRow.id, EventRow.name, EventRow.status, EventRow.start_time,
-                       capacity_q(), booked_q()).order_by(EventRow.start_time, EventRow.id)
-            )).all()
+                       capacity_q(), booked_q()).where(*ev_conds)
+                .order_by(EventRow.start_time, EventRow.id))).all()
             bookings, cancelled = (await s.execute(select(
-                func.count(), func.count(case((BookingRow.status == "CANCELLED", 1)))))).one()
+                func.count(), func.count(case((BookingRow.status == "CANCELLED", 1))))
+                .select_from(BookingRow).where(*bk_conds))).one()
             waitlisted = await s.scalar(
-                select(func.coalesce(func.sum(WaitlistRow.qty), 0))
-                .where(WaitlistRow.status.in_(("WAITING", "OFFERED"))))
+                select(func.coalesce(func.sum(WaitlistRow.qty), 0)).where(*wl_conds))
             made_day = _utc_day(BookingRow.created_at)
             made = (await s.execute(
                 select(made_day, func.count())
-                .where(BookingRow.created_at >= start).group_by(made_day))).all()
+                .where(BookingRow.created_at >= start, *bk_conds).group_by(made_day))).all()
             gone_day = _utc_day(BookingRow.cancelled_at)
             gone = (await s.execute(
                 select(gone_day, func.count())
-                .where(BookingRow.cancelled_at >= start).group_by(gone_day))).all()
+                .where(BookingRow.cancelled_at >= start, *bk_conds).group_by(gone_day))).all()
         daily: dict[date, tuple[int, int]] = {}
         for day, n in made:
             daily[day] = (int(n), 0)

@@ -14,6 +14,8 @@ channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and mus
 ``ev:{e:42}:exp``               zset       hold token → lease end (epoch ms): the expiry index
 ``ev:{e:42}:uheld``             hash       user_id → seats held (the per-user cap)
 ``ev:{e:42}:h:<token>``         hash       one hold: user, seats, created, expires, fence, state
+``ev:{e:42}:o:<token>``         string     how an ended hold ended, ``<user_id>|released`` or
+                                           ``<user_id>|expired``, kept an hour (GET /holds/{id})
 ``ev:{e:42}:pool``              set        freed seats kept for the waitlist (view ``r``)
 ``ev:{e:42}:pooldl``            zset       pooled seat → when it returns to sale (epoch ms)
 ``ev:{e:42}:since:<user_id>``   hash       seat_id → ``<since_ms>:<until_ms>``: the user's
@@ -51,6 +53,7 @@ __all__ = [
     "deny_user",
     "event_channel",
     "event_held_since",
+    "event_hold_outcome",
     "event_id_of_channel",
     "event_key",
     "event_meta",
@@ -99,6 +102,13 @@ def event_held_since(event_id: int, user_id: int) -> str:
     """``ev:{e:ID}:since:<user_id>``: the user's "held since" markers (seat_id →
     ``<since_ms>:<until_ms>``) that keep the hold lifetime cap across holds (hold.lua)."""
     return event_key(event_id, f"since:{user_id}")
+
+
+def event_hold_outcome(event_id: int, token: str) -> str:
+    """``ev:{e:ID}:o:<token>``: how the hold ended (``<user_id>|released`` or
+    ``<user_id>|expired``), kept an hour after its end (release.lua, sweep.lua; get_hold.lua
+    reads it)."""
+    return event_key(event_id, f"o:{token}")
 
 
 def event_minute(event_id: int, minute: int) -> str:

@@ -19,6 +19,7 @@ __all__ = ["NotificationStore", "add_notification"]
 SUBJECTS = {
     "booking.confirmed": "Your booking is confirmed",
     "booking.cancelled": "Your booking was cancelled",
+    "booking.changed": "Your booking was changed",
     "waitlist.offered": "Seats are waiting for you",
     "waitlist.expired": "Your waitlist offer has expired",
     "waitlist.promoted": "You got seats from the waitlist",

@@ -16,16 +16,32 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.ports.mail import MailFacts
 from storage.db import Database
+from storage.mail_facts import mail_facts
 from storage.models import OutboxRow
 
-__all__ = ["MAX_BACKOFF", "OutboxSender", "backoff"]
+__all__ = ["MAX_BACKOFF", "Compose", "OutboxSender", "backoff", "plain_message"]
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 
 Send = Callable[[EmailMessage], Awaitable[object]]
+#: Builds the message of a row from its facts: ``(facts, sender, message_id) -> message``.
+Compose = Callable[[MailFacts, str, str], EmailMessage]
+
+
+def plain_message(facts: MailFacts, sender: str, message_id: str) -> EmailMessage:
+    """The row as written: its stored subject and text body, to the account only."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = facts.to[0]
+    msg["Subject"] = facts.subject
+    msg["Message-ID"] = message_id
+    msg.set_content(facts.body)
+    return msg
 
 
 def backoff(attempts: int) -> timedelta:
@@ -34,23 +50,21 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    """Sends due outbox rows through ``send`` (aiosmtplib in production)."""
+    """Sends due outbox rows through ``send`` (aiosmtplib in production); ``compose`` builds
+    each message from the row's :class:`MailFacts` (:func:`plain_message` by default)."""
 
-    def __init__(self, db: Database, send: Send, sender: str, domain: str = "evently.local"
-                 ) -> None:
+    def __init__(self, db: Database, send: Send, sender: str, domain: str = "evently.local",
+                 compose: Compose = plain_message) -> None:
         self.db = db
         self.send = send
         self.sender = sender
         self.domain = domain
+        self.compose = compose
 
-    def message(self, row: OutboxRow) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = row.to_address
-        msg["Subject"] = row.subject
-        msg["Message-ID"] = f"<outbox-{row.id}@{self.domain}>"
-        msg.set_content(row.body)
-        return msg
+    async def message(self, s: AsyncSession, row: OutboxRow) -> EmailMessage:
+        """The message of ``row``; its ``Message-ID`` comes from the row id (see above)."""
+        facts = await mail_facts(s, row)
+        return self.compose(facts, self.sender, f"<outbox-{row.id}@{self.domain}>")
 
     async def send_due(self, now: datetime, batch: int = 20) -> int:
         """Send up to ``batch`` due rows, one transaction each; returns how many were sent."""
@@ -64,7 +78,7 @@ class OutboxSender:
                 if row is None:
                     return sent
                 try:
-                    await self.send(self.message(row))
+                    await self.send(await self.message(s, row))
                 except Exception as exc:  # SMTP or network: retry later, never drop
                     row.attempts += 1
                     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]

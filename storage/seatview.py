@@ -24,7 +24,7 @@ from hub.errors import (
     ValidationFailed,
     error_for_code,
 )
-from hub.model import Hold, Seat
+from hub.model import Hold, HoldStatus, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
 from storage.keys import (
     EVENT_VIEW_PARTS,
@@ -145,13 +145,14 @@ class RedisSeatView:
     def _hold(event_id: int, reply: list[Any]) -> Hold:
         _, tok, user, created, expires, fence, epoch, seats, labels = (_s(x) for x in reply[:9])
         entry = _s(reply[9]) if len(reply) > 9 else "0"
+        state = HoldStatus(_s(reply[10])) if len(reply) > 10 else HoldStatus.ACTIVE
         seat_ids = _ids(seats)
         return Hold(
             entry_id=int(entry or 0),
             hold_id=f"{event_id}.{tok}", event_id=event_id, user_id=int(user),
             seat_ids=seat_ids, labels=labels.split("\n") if seat_ids else [],
             created_at=_ms_to_dt(int(created)), expires_at=_ms_to_dt(int(expires)),
-            fence=(int(epoch) << 32) | int(fence),
+            fence=(int(epoch) << 32) | int(fence), state=state,
         )
 
     # -- holds -------------------------------------------------------------------------------
@@ -164,10 +165,24 @@ class RedisSeatView:
         return self._hold(req.event_id, await self._run("hold", req.event_id, args))
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
+        return (await self.lookup_hold(event_id, token))[0]
+
+    async def lookup_hold(self, event_id: int,
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]:
+        """``(live hold, None)``, or ``(None, (user_id, RELEASED | EXPIRED))`` for a hold
+        that ended within the last hour without a booking, or ``(None, None)``.
+        Raises: Unavailable."""
         try:
-            return self._hold(event_id, await self._run("get_hold", event_id, [token]))
-        except NotFound:
-            return None
+            reply = list(await self._scripts["get_hold"](keys=[event_meta(event_id)],
+                                                         args=[token]))
+        except RedisError as exc:
+            raise Unavailable(f"Redis failed: {type(exc).__name__}") from exc
+        if _s(reply[0]) != "ERR":
+            return self._hold(event_id, reply), None
+        user, _, outcome = _s(reply[2] if len(reply) > 2 else "").partition("|")
+        if user.isdigit() and outcome in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return None, (int(user), HoldStatus(outcome))
+        return None, None
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
                      lifetime_ms: int) -> Hold:
@@ -175,8 +190,10 @@ class RedisSeatView:
         reply = await self._run("extend", event_id, [token, user_id, now_ms, ttl_ms, lifetime_ms])
         return self._hold(event_id, reply)
 
-    async def release(self, event_id: int, token: str, user_id: int, now_ms: int) -> list[int]:
-        reply = await self._run("release", event_id, [event_id, token, user_id, now_ms])
+    async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]:
+        reply = await self._run("release", event_id,
+                                [event_id, token, user_id, now_ms, outcome])
         return _ids(reply[1])
 
     async def confirm_begin(self, event_id: int, token: str, user_id: int, now_ms: int,
@@ -270,7 +287,8 @@ class RedisSeatView:
             tok, user, freed, repair, entry = (_s(x) for x in reply[i:i + 5])
             out.append(SweptHold(hold_id=f"{event_id}.{tok}", event_id=event_id,
                                  user_id=int(user), seat_ids=_ids(freed),
-                                 needs_repair=repair == "1", entry_id=int(entry or 0)))
+                                 needs_repair=repair == "1", needs_settle=repair == "2",
+                                 entry_id=int(entry or 0)))
         return out
 
     async def live_events(self) -> list[int]:

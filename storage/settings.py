@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     hold_max_lifetime_seconds: int = Field(1800, ge=1)
     max_held_seats_per_user: int = Field(10, ge=1)
     waitlist_offer_seconds: int = Field(600, ge=1)
+    # How long a confirming hold stays reserved; its transaction's lock_timeout is half of it,
+    # and after it the sweeper settles the hold from PostgreSQL (DESIGN invariant 8).
+    confirm_grace_seconds: int = Field(5, ge=1, le=300)
     rate_limit_enabled: bool = True
     # Rate limits (web/ratelimit.py), in the ``limits`` notation: "10/minute", or several
     # joined by ";" ("5/second;100/minute"). Per email unless the name says ``_ip``.
@@ -59,6 +62,7 @@ class Settings(BaseSettings):
     rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
     rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
+    rate_limit_ws_subscribe: str = "30/second;300/minute"  # per /ws session: subscribe
     allowed_origins: str = ""
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: IPs, CIDRs or "*");
     # empty: none, the TCP peer is the client.
@@ -69,6 +73,11 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     ws_max_message_bytes: int = 64 * 1024
     ws_outbox_limit: int = Field(1024, ge=8)
+    # /ws resource limits (web/ws_limits.py); a cap of 0 is no cap.
+    ws_idle_seconds: float = Field(30, gt=0)  # no auth and no subscription: closed after
+    ws_max_sockets_per_address: int = Field(200, ge=0)  # per hub process
+    ws_max_sockets_per_user: int = Field(10, ge=0)  # per hub process
+    ws_max_subscriptions: int = Field(100, ge=1)  # events one session may watch
     sweep_interval_seconds: float = Field(0.2, gt=0)
     db_pool_size: int = Field(10, ge=1)
     redis_pool_size: int = Field(64, ge=2)

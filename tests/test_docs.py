@@ -160,3 +160,13 @@ def test_serving_installs_no_test_tools() -> None:
     heavy = {"playwright", "locust", "schemathesis"}
     assert "uvicorn" in export() and not heavy & export()
     assert heavy <= export("--group", "e2e")
+
+
+def test_readme_documents_every_websocket_limit_setting() -> None:
+    from storage.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    names = [f.upper() for f in Settings.model_fields
+             if f.startswith("ws_") or f.startswith("rate_limit_ws_")]
+    assert len(names) >= 6
+    assert [n for n in names if f"`{n}`" not in readme] == []

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,13 +21,24 @@ from pydantic import (
 )
 
 from hub.errors import ValidationFailed
-from web.schemas import Email, Name, Password, Sections, StrictIn, error_fields
+from web.schemas import (
+    Email,
+    InputModel,
+    Instant,
+    Name,
+    Password,
+    Sections,
+    StrictIn,
+    error_fields,
+)
 
 __all__ = [
     "AdminBookingsQuery",
     "AttendeesQuery",
     "EventListQuery",
     "EventPatchIn",
+    "MyBookingsQuery",
+    "MyEventsQuery",
     "RefreshIn",
     "RoleIn",
     "SeatsGenerateIn",
@@ -63,8 +73,8 @@ class EventPatchIn(StrictIn):
 
     name: Name | None = None
     venue: Name | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
+    start_time: Instant | None = None
+    end_time: Instant | None = None
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
     hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
     waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
@@ -79,7 +89,7 @@ class SeatsGenerateIn(StrictIn):
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
 
 
-class _Query(BaseModel):
+class _Query(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     page: Page = 1
@@ -99,13 +109,37 @@ class EventListQuery(_Query):
 
 
 class UsersQuery(_Query):
+    """``GET /admin/users``: search, role filter, and sort by any count (nulls last)."""
+
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     role: RoleName | None = None
+    sort: Literal["id", "name", "created_at", "bookings", "seats", "cancellations",
+                  "events_organized", "last_login_at"] = "id"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AdminBookingsQuery(_Query):
     event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     status: Literal["CONFIRMED", "CANCELLED"] | None = None
+
+
+class MyBookingsQuery(_Query):
+    """``GET /me/bookings``: newest first, optionally of one status; without ``page_size``
+    every booking comes (as before paging existed), with it one page of them."""
+
+    status: Literal["CONFIRMED", "CANCELLED"] | None = None
+    page_size: Annotated[int, Field(ge=1, le=100)] | None = None  # type: ignore[assignment]
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size if self.page_size else 0
+
+
+class MyEventsQuery(_Query):
+    """``GET /me/events``: a page of the caller's events."""
+
+    sort: Literal["start_time", "name", "utilization", "created_at"] = "start_time"
+    order: Literal["asc", "desc"] = "asc"
 
 
 class AttendeesQuery(_Query):
@@ -114,7 +148,7 @@ class AttendeesQuery(_Query):
     page_size: Annotated[int, Field(ge=1, le=1000)] = 1000
 
 
-class SummaryQuery(BaseModel):
+class SummaryQuery(InputModel):
     model_config = ConfigDict(extra="ignore", strict=False)
 
     refresh: bool = False

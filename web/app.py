@@ -21,6 +21,7 @@ from web import (
     routes_bookings,
     routes_events,
     routes_ops,
+    routes_organizer,
     routes_waitlist,
 )
 from web.body_limit import BodyLimitMiddleware
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *routes_events.routes,
         *routes_bookings.routes,
         *routes_admin.routes,
+        *routes_organizer.routes,
         *routes_waitlist.routes,
         *metrics.routes,
         *openapi.routes,

@@ -64,9 +64,9 @@ OPS: dict[str, tuple[str, dict[str, Any], list[str], dict[str, Any], str]] = {
                 _ref("Booking"), "ok"),
     "cancel": ("Cancel a booking; its seats free up at once.", {"booking_id": _INT},
                ["booking_id"], _ref("Booking"), "ok"),
-    "booking.update": ("Change a booking's guest details and/or give some seats back. "
-                       "(In the contract; this version of the hub does not serve it over "
-                       "the WebSocket yet and answers BAD_REQUEST: use PATCH /bookings/{id}.)",
+    "booking.update": ("Change a booking's guest details and/or give some seats back "
+                       "(they free up at once; giving back every seat cancels it), as "
+                       "PATCH /bookings/{id}.",
                        {"booking_id": _INT, "guest": _GUEST, "release_seat_ids": _IDS},
                        ["booking_id"], _ref("Booking"), "ok"),
     "waitlist.join": ("Join an event's waitlist (only when the seats cannot be held now).",
@@ -74,7 +74,8 @@ OPS: dict[str, tuple[str, dict[str, Any], list[str], dict[str, Any], str]] = {
                       ["event_id", "qty"], _ref("WaitlistEntry"), "ok"),
     "waitlist.leave": ("Leave the waitlist; an open offer passes to the next in line.",
                        {"entry_id": _INT}, ["entry_id"], {"type": "object"}, "ok"),
-    "analytics.subscribe": ("Admins: receive `analytics` at least once a second.", {}, [],
+    "analytics.subscribe": ("Admins and organizers: receive `analytics` at least once a "
+                            "second (organizers: only the events they organize).", {}, [],
                             {"type": "object"}, "ok"),
     "ping": ("Liveness check.", {}, [], {"type": "object"}, "pong"),
 }
@@ -142,9 +143,15 @@ A browser authenticates with the `auth` op; another client may instead send
 `Authorization: Bearer <token>` on the upgrade request. A browser's `Origin` must be the hub's
 own or listed in `ALLOWED_ORIGINS`.
 
-Close codes: 1008 origin not allowed, 1009 message too big (limit 64 KiB), 1011 server
-error, 1013 overloaded or too slow to keep up (reconnect and subscribe with `since`),
-4401 banned or revoked."""
+Limits (README, "WebSocket limits"): an upgrade past the sockets allowed per client address
+is refused with HTTP 429 `RATE_LIMITED`; a session with no user and no subscription for
+`WS_IDLE_SECONDS` is closed with 1008, and so is one whose authentication passes the sockets
+allowed per user (after a `RATE_LIMITED` error reply); a `subscribe` past the subscriptions
+allowed per session answers `VALIDATION_ERROR`, and past the `subscribe` rate `RATE_LIMITED`.
+
+Close codes: 1008 origin not allowed, idle, or too many sockets for the user, 1009 message too
+big (limit 64 KiB), 1011 server error, 1013 overloaded or too slow to keep up (reconnect and
+subscribe with `since`), 4401 banned or revoked."""
 
 
 def _key(name: str) -> str:

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
 from hub.event_admin import EventAdmin
@@ -27,6 +28,7 @@ from hub.holds import HoldLimits
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.people import PeopleService
 from hub.services import Services
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
@@ -44,6 +46,7 @@ from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.sharded_pubsub import ShardedChannels
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
+from storage.user_stats import PgPeople
 from storage.users import PgUsers
 from storage.waitlist import PgWaitlist
 from web import metrics
@@ -53,6 +56,7 @@ from web.notifier import PushNotifier
 from web.ratelimit import Limiter
 from web.runtime import Runtime, WsLimits
 from web.security import BcryptHasher, TokenCodec
+from web.ws_limits import SocketCaps
 
 __all__ = ["StoreProbe", "build"]
 
@@ -110,7 +114,8 @@ async def build(settings: Settings) -> Runtime:
     bookings = BookingService(
         events_store, bookings_store, view, notifier,
         HoldLimits(hold_max_lifetime_seconds=settings.hold_max_lifetime_seconds,
-                   max_held_seats_per_user=settings.max_held_seats_per_user),
+                   max_held_seats_per_user=settings.max_held_seats_per_user,
+                   confirm_grace_seconds=settings.confirm_grace_seconds),
         reports, waitlist)
     accounts = AccountService(users, BcryptHasher(settings.bcrypt_rounds))
     events = EventService(events_store, view, settings.hold_ttl_seconds,
@@ -155,16 +160,19 @@ async def build(settings: Settings) -> Runtime:
         accounts=accounts,
         sessions=SessionService(accounts, users, refresh, denylist, tokens, ender),
         users=UserAdmin(accounts, users, refresh, denylist, ender),
+        people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
                                bookings.seats_freed, bookings.ensure_view, reports.invalidate),
         bookings=bookings,
+        booking_changes=BookingChanges(bookings),
         waitlist=waitlist,
         box_office=BoxOffice(bookings, waitlist),
         notifications=NotificationService(NotificationStore(db)),
         analytics=AnalyticsService(PgAnalyticsSource(db, client), reports),
         idempotency=IdempotencyService(IdempotencyStore(db)),
-        live=LiveFeed(broadcaster, LiveStats(client, view.live_events)),
+        live=LiveFeed(broadcaster, LiveStats(client, view.live_events),
+                      events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
     )
     services_ref.append(services)
@@ -181,7 +189,11 @@ async def build(settings: Settings) -> Runtime:
         services=services, tokens=tokens,
         limiter=Limiter(settings, None if cluster else client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
-                    frozenset(settings.origins)),
+                    frozenset(settings.origins), settings.ws_idle_seconds,
+                    settings.ws_max_subscriptions,
+                    SocketCaps(settings.ws_max_sockets_per_address,
+                               settings.ws_max_sockets_per_user,
+                               settings.rate_limit_enabled)),
         background=background, metrics_token=settings.metrics_token)
 
 
@@ -203,6 +215,7 @@ def _mailer(settings: Settings, db: Database) -> Any:
     import aiosmtplib
 
     from storage.outbox import OutboxSender
+    from web.emails import compose
 
     async def send(message: Any) -> object:
         return await aiosmtplib.send(
@@ -210,4 +223,4 @@ def _mailer(settings: Settings, db: Database) -> Any:
             username=settings.smtp_username, password=settings.smtp_password,
             start_tls=settings.smtp_starttls, timeout=10)
 
-    return OutboxSender(db, send, settings.smtp_from).send_due
+    return OutboxSender(db, send, settings.smtp_from, compose=compose).send_due

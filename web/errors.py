@@ -63,8 +63,19 @@ def error_body(err: Evently) -> dict[str, Any]:
     return {"code": err.code, "message": err.message, "details": err.details}
 
 
+def _log(err: Evently) -> None:
+    """One log line for the 5xx an operator must hear about: a store down, or an
+    ``INTERNAL`` raised as such (a script reply no code knows); an unexpected exception is
+    logged with its trace where it is caught (its ``INTERNAL`` carries it as the cause)."""
+    if isinstance(err, Unavailable):
+        log.warning("unavailable: %s (%r)", err.message, err.__cause__)
+    elif err.status >= 500 and err.__cause__ is None:
+        log.error("internal error: %s", err.message)
+
+
 def ws_error(err: Evently, ref: Any = None) -> dict[str, Any]:
     """The WebSocket ``error`` reply (CONTRACT.md §3), echoing the request's ``ref``."""
+    _log(err)
     return {"type": "error", "ref": ref, **error_body(err)}
 
 
@@ -94,13 +105,14 @@ def as_evently(exc: BaseException) -> Evently:
         return exc
     if isinstance(exc, HTTPException):
         return _BY_STATUS.get(exc.status_code, BadRequest)(str(exc.detail))
-    return Internal()
+    err = Internal()
+    err.__cause__ = exc
+    return err
 
 
 async def _evently(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Evently)
-    if isinstance(exc, Unavailable):
-        log.warning("unavailable: %s (%r)", exc.message, exc.__cause__)
+    _log(exc)
     return error_response(exc, request.scope)
 
 

@@ -20,6 +20,8 @@ from web.errors import JSONResponse
 
 __all__ = ["MAX_KEY_LENGTH", "check_key", "fingerprint", "idempotent"]
 
+#: The one limit on an idempotency key, for the REST header and the WebSocket field alike
+#: (the column is ``varchar(255)``).
 MAX_KEY_LENGTH = 255
 
 
@@ -35,10 +37,11 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def check_key(key: str, field: str) -> None:
-    """Raises: ValidationFailed (``details.fields`` names ``field``): not 1..255 characters."""
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+    """Raises: ValidationFailed (``details.fields`` names ``field``): not 1..255 characters,
+    or a NUL character (PostgreSQL text cannot hold one)."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or "\x00" in key:
         raise ValidationFailed(fields=[{"field": field,
-                                        "message": f"1..{MAX_KEY_LENGTH} characters"}])
+                                        "message": f"1..{MAX_KEY_LENGTH} characters, no NUL"}])
 
 
 async def idempotent(request: Request, principal: Principal,

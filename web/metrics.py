@@ -55,6 +55,7 @@ __all__ = [
     "metrics_endpoint",
     "route_template",
     "routes",
+    "ws_limited",
     "ws_op",
     "ws_session_closed",
     "ws_session_opened",
@@ -75,6 +76,9 @@ WS_SESSIONS = Gauge("evently_ws_sessions", "Open WebSocket sessions.",
 OPS = Counter("evently_ops", "Holds, bookings and confirms by outcome.",
               ["op", "via", "outcome"])
 HOLDS_EXPIRED = Counter("evently_holds_expired", "Holds expired by the sweeper.")
+WS_LIMITED = Counter("evently_ws_limited",
+                     "/ws upgrades refused, sessions closed and subscribes refused by a "
+                     "resource limit (web.ws_limits).", ["limit"])
 FANOUT_LAG = Histogram("evently_fanout_lag_seconds",
                        "Seconds from a seat change (its server ts) to its local dispatch.",
                        buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
@@ -99,6 +103,13 @@ def ws_op(op: str, outcome: str) -> None:
     """A WebSocket op finished. ``op``: ``hold``, ``confirm``, …; ``outcome``: ``"ok"`` or the
     contract error code (``"SEAT_UNAVAILABLE"``)."""
     OPS.labels(op, "ws", outcome).inc()
+
+
+def ws_limited(limit: str) -> None:
+    """A ``/ws`` resource limit was hit. ``limit``: ``address`` (upgrade refused), ``user``
+    (closed at auth), ``idle`` (closed), ``subscriptions`` or ``subscribe_rate`` (a
+    ``subscribe`` refused)."""
+    WS_LIMITED.labels(limit).inc()
 
 
 def holds_expired(n: int) -> None:

@@ -81,7 +81,8 @@ OPERATIONS: tuple[Op, ...] = (
        {200: "SeatsView"}, (404,)),
     Op("POST", "/events/{event_id}/holds", "Hold seats (all or nothing), by ids or by qty",
        "holds", {201: "Hold"}, (*_W, *_AUTH, 404, 409, 429), auth=True, body="HoldIn"),
-    Op("GET", "/holds/{hold_id}", "One of my holds", "holds", {200: "Hold"},
+    Op("GET", "/holds/{hold_id}", "One of my holds, or how it ended (confirmed, released, "
+       "expired)", "holds", {200: "HoldStatus"},
        (*_AUTH, 403, 404), auth=True),
     Op("POST", "/holds/{hold_id}/extend", "Extend my hold (never past its maximum lifetime)",
        "holds", {200: "Hold"}, (*_AUTH, 403, 404, 409), auth=True),
@@ -94,12 +95,20 @@ OPERATIONS: tuple[Op, ...] = (
        "Hold and confirm in one step; with waitlist=true a sold-out event queues me (202)",
        "bookings", {201: "Booking", 202: "WaitlistEntry"}, (*_W, *_AUTH, 404, 409, 429),
        auth=True, body="BookIn", idempotency=True),
-    Op("GET", "/me/bookings", "My bookings, newest first", "bookings", {200: "Booking"},
-       _AUTH, auth=True, array=frozenset({200})),
+    Op("GET", "/me/bookings", "My bookings, newest first (all, or a page with page_size)",
+       "bookings", {200: "Booking"}, (*_W, *_AUTH), auth=True, array=frozenset({200}),
+       query=(_q("status", {"enum": ["CONFIRMED", "CANCELLED"]}),
+              _q("page", {"type": "integer", "minimum": 1, "default": 1}),
+              _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100},
+                 "Without it, every booking."))),
     Op("GET", "/bookings/{booking_id}", "One booking (owner, admin, event organizer)",
        "bookings", {200: "Booking"}, (*_AUTH, 403, 404), auth=True),
     Op("DELETE", "/bookings/{booking_id}", "Cancel a booking; its seats free up at once",
        "bookings", {200: "Booking"}, (*_AUTH, 403, 404), auth=True),
+    Op("PATCH", "/bookings/{booking_id}",
+       "Change the guest and/or give some seats back (they free up at once; all = cancel)",
+       "bookings", {200: "Booking"}, (*_W, *_AUTH, 403, 404, 429), auth=True,
+       body="BookingPatchIn"),
     Op("POST", "/events/{event_id}/waitlist", "Join the waitlist of an event", "waitlist",
        {201: "WaitlistEntry"}, (*_W, *_AUTH, 404, 409), auth=True, body="WaitlistIn"),
     Op("GET", "/waitlists/me", "My waitlist entries", "waitlist", {200: "WaitlistEntry"},
@@ -126,21 +135,40 @@ OPERATIONS: tuple[Op, ...] = (
        {201: "any"}, (*_W, *_AUTH, 403, 404, 409, 429), auth=True, body="SeatsGenerateIn"),
     Op("GET", "/admin/events/{event_id}/attendees", "The guest list of an event", "admin",
        {200: "any"}, (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/admin/events/{event_id}/attendees.csv",
+       "The guest list as CSV (formula-safe cells)", "admin", {200: "csv"},
+       (*_AUTH, 403, 404), auth=True),
+    Op("GET", "/me/events", "My events (organizers, admins) with sold, held, available, "
+       "waitlisted and utilization", "organizer", {200: "MyEventPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(*_PAGE, _q("sort", {"enum": ["start_time", "name", "utilization",
+                                                     "created_at"], "default": "start_time"}),
+                         _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
     Op("GET", "/admin/bookings", "All bookings, paginated", "admin", {200: "BookingPage"},
-       (*_W, *_AUTH, 403), auth=True, query=(
+       (*_W, *_AUTH, 403, 404), auth=True, query=(
            _q("event_id", {"type": "integer", "minimum": 1}),
            _q("status", {"enum": ["CONFIRMED", "CANCELLED"]}), *_PAGE)),
-    Op("GET", "/admin/users", "Accounts", "admin", {200: "any"}, (*_W, *_AUTH, 403),
-       auth=True),
+    Op("GET", "/admin/users", "Accounts with their booking, seat, cancellation and "
+       "organized-event counts", "admin", {200: "AdminUserPage"}, (*_W, *_AUTH, 403),
+       auth=True, query=(
+           *_PAGE, _q("q", {"type": "string", "maxLength": 200}, "Search names and e-mails."),
+           _q("role", {"enum": ["user", "organizer", "admin"]}),
+           _q("sort", {"enum": ["id", "name", "created_at", "bookings", "seats",
+                                "cancellations", "events_organized", "last_login_at"],
+                       "default": "id"}),
+           _q("order", {"enum": ["asc", "desc"], "default": "asc"}))),
+    Op("GET", "/admin/users/{user_id}", "One account with its stats and last log-in",
+       "admin", {200: "AdminUser"}, (*_AUTH, 403, 404), auth=True),
     Op("POST", "/admin/users", "Create an account", "admin", {201: "User"},
        (*_W, *_AUTH, 403, 409, 429), auth=True, body="UserCreateIn"),
     Op("PATCH", "/admin/users/{user_id}/role", "Change an account's role", "admin",
        {200: "User"}, (*_W, *_AUTH, 403, 404, 429), auth=True, body="RoleIn"),
     Op("DELETE", "/admin/users/{user_id}", "Ban an account (no log-in, tokens revoked)",
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
-    Op("GET", "/admin/analytics/summary", "Totals, daily counts and per-event utilization",
+    Op("GET", "/admin/analytics/summary",
+       "Totals, daily counts and per-event utilization (organizers: their events only)",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
-       query=(_q("refresh", {"enum": ["0", "1"]}, "1 rebuilds the cached summary now."),)),
+       query=(_q("refresh", {"type": "boolean"},
+                 "true (or 1) rebuilds the cached summary now."),)),
     Op("GET", "/stats/homepage", "Numbers for the home page", "stats",
        {200: "HomepageStats"}),
     Op("GET", "/healthz", "The process is up", "ops", {200: "Health"}),
@@ -149,6 +177,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/metrics", "Prometheus metrics, summed over workers", "ops", {200: "text"}),
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
+    Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
+       {200: "any"}),
+    Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
+       {200: "html"}),
     Op("GET", "/", "The seat-picker page", "pages", {200: "html"}),
     Op("GET", "/admin", "The admin live dashboard", "pages", {200: "html"}),
 )
@@ -176,7 +208,8 @@ _PATH_PARAMS = {
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/docs/ws",
+             "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:
@@ -203,6 +236,8 @@ def _content(components: dict[str, Any], name: str, array: bool) -> dict[str, An
         return {"text/html": {"schema": {"type": "string"}}}
     if name == "text":
         return {"text/plain": {"schema": {"type": "string"}}}
+    if name == "csv":
+        return {"text/csv": {"schema": {"type": "string"}}}
     schema: dict[str, Any] = {} if name == "any" else _add_schema(components, _model(name))
     if array:
         schema = {"type": "array", "items": schema}

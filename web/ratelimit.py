@@ -9,7 +9,8 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
       holds         POST /events/{id}/holds                        WS hold
       bookings      POST /events/{id}/book, POST /holds/{id}/confirm  WS confirm
       hold_changes  POST /holds/{id}/extend, DELETE /holds/{id}    WS extend, release
-      cancels       DELETE /bookings/{id}                          WS cancel
+      cancels       DELETE /bookings/{id}, PATCH /bookings/{id}    WS cancel, booking.update
+      admin         GET /admin/events/{id}/attendees.csv (a whole guest list per call)
       waitlist      POST /events/{id}/waitlist, DELETE /waitlists/{id}
                                                                    WS waitlist.join, .leave
 
@@ -21,6 +22,7 @@ process shares them. ``RATE_LIMIT_ENABLED=false`` turns all of it off.
 
 WebSocket ops are counted by :func:`check_op` from the same table (:data:`USER_ACTIONS`), so a
 user's REST and WebSocket requests share one window per rule.
+``subscribe`` is limited per session with ``ws_subscribe`` (:mod:`web.ws_limits`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ RULES: dict[str, str] = {
     "cancels": "rate_limit_cancels",
     "waitlist": "rate_limit_waitlist",
     "admin": "rate_limit_admin",
+    "ws_subscribe": "rate_limit_ws_subscribe",
 }
 
 #: The one table of per-user actions: (rule, REST method, REST path pattern, WebSocket op).
@@ -76,6 +79,8 @@ USER_ACTIONS: Sequence[tuple[str, str, str, str | None]] = (
     ("hold_changes", "POST", r"^/holds/[^/]+/extend$", "extend"),
     ("hold_changes", "DELETE", r"^/holds/[^/]+$", "release"),
     ("cancels", "DELETE", r"^/bookings/[^/]+$", "cancel"),
+    ("cancels", "PATCH", r"^/bookings/[^/]+$", "booking.update"),
+    ("admin", "GET", r"^/admin/events/[^/]+/attendees\.csv$", None),
     ("waitlist", "POST", r"^/events/[^/]+/waitlist$", "waitlist.join"),
     ("waitlist", "DELETE", r"^/waitlists/[^/]+$", "waitlist.leave"),
 )

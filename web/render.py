@@ -6,10 +6,12 @@ from typing import Any
 
 from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
 from hub.ports import Snapshot, SweptHold
+from hub.ports.people import Person
 from hub.sessions import TokenPair
+from hub.settlement import HoldOutcome
 
-__all__ = ["booking", "event", "hold", "hold_expired", "notification", "seat", "snapshot",
-           "user", "waitlist_entry"]
+__all__ = ["booking", "event", "event_figures", "hold", "hold_expired", "hold_status",
+           "notification", "person", "seat", "snapshot", "user", "waitlist_entry"]
 
 
 def user(u: User) -> dict[str, Any]:
@@ -29,6 +31,15 @@ def event(e: Event) -> dict[str, Any]:
     }
 
 
+def event_figures(e: Event) -> dict[str, Any]:
+    """An event with an organizer's figures (``GET /me/events``): :func:`event` plus
+    ``sold``, ``held``, ``available``, ``waitlisted`` (seats) and ``utilization`` (sold /
+    capacity, 0..1)."""
+    return {**event(e), "sold": e.booked_count, "held": e.held_count,
+            "available": e.available_count, "waitlisted": e.waitlisted_count,
+            "utilization": round(e.booked_count / e.capacity, 4) if e.capacity else 0.0}
+
+
 def seat(s: Seat) -> dict[str, Any]:
     return {"id": s.id, "label": s.label, "section": s.section, "row": s.row,
             "number": s.number, "status": str(s.status)}
@@ -37,6 +48,22 @@ def seat(s: Seat) -> dict[str, Any]:
 def hold(h: Hold) -> dict[str, Any]:
     return {"hold_id": h.hold_id, "event_id": h.event_id, "seat_ids": h.seat_ids,
             "labels": h.labels, "created_at": h.created_at, "expires_at": h.expires_at}
+
+
+def hold_status(h: Hold | None, outcome: HoldOutcome | None) -> dict[str, Any]:
+    """``GET /holds/{id}``: a live hold with its ``status`` ("active" | "confirming"), or how
+    an ended one ended: ``{hold_id, event_id, status: "confirmed", booking_id, booking}`` or
+    ``{hold_id, event_id, status: "released" | "expired"}``."""
+    if h is not None:
+        return {**hold(h), "status": h.state}
+    assert outcome is not None
+    out: dict[str, Any] = {"hold_id": outcome.hold_id,
+                           "event_id": int(outcome.hold_id.partition(".")[0]),
+                           "status": outcome.status}
+    if outcome.booking is not None:
+        out["booking_id"] = outcome.booking.id
+        out["booking"] = booking(outcome.booking)
+    return out
 
 
 def booking(b: Booking) -> dict[str, Any]:
@@ -78,6 +105,16 @@ def page(items: list[dict[str, Any]], total: int, number: int, size: int) -> dic
 def admin_user(u: User) -> dict[str, Any]:
     """A user as admins see it: :func:`user` plus ``banned``."""
     return {**user(u), "banned": u.banned}
+
+
+def person(p: Person) -> dict[str, Any]:
+    """An account with its stats (``GET /admin/users`` rows and ``/admin/users/{id}``):
+    :func:`admin_user` plus ``bookings``, ``seats``, ``cancellations``,
+    ``events_organized`` and ``last_login_at`` (null when never recorded)."""
+    st = p.stats
+    return {**admin_user(p.user), "bookings": st.bookings, "seats": st.seats,
+            "cancellations": st.cancellations, "events_organized": st.events_organized,
+            "last_login_at": st.last_login_at}
 
 
 def attendee(a: Attendee) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from hub.event_admin import EventChanges
 from hub.model import EventStatus, Role
+from hub.ports.people import PersonQuery
 from hub.seatmap import Section
 from web import render
 from web.admin_schemas import (
@@ -39,11 +40,17 @@ __all__ = ["routes"]
 async def list_users(request: Request) -> JSONResponse:
     principal = await require_principal(request)
     query = parse_query(UsersQuery, request.query_params)
-    users, total = await services_of(request).users.search(
-        principal, query.offset, query.page_size, query.q,
-        Role(query.role) if query.role else None)
-    return JSONResponse(render.page([render.admin_user(u) for u in users], total, query.page,
+    people, total = await services_of(request).people.search(principal, PersonQuery(
+        query.offset, query.page_size, query.q, Role(query.role) if query.role else None,
+        query.sort, query.order))
+    return JSONResponse(render.page([render.person(p) for p in people], total, query.page,
                                     query.page_size))
+
+
+async def get_user(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    person = await services_of(request).people.profile(principal, path_id(request, "user_id"))
+    return JSONResponse(render.person(person))
 
 
 async def create_user(request: Request) -> JSONResponse:
@@ -148,6 +155,7 @@ routes = [
     Route("/admin/users", create_user, methods=["POST"]),
     Route("/admin/users/{user_id}/role", set_role, methods=["PATCH"]),
     Route("/admin/users/{user_id}", ban_user, methods=["DELETE"]),
+    Route("/admin/users/{user_id}", get_user, methods=["GET"]),
     Route("/admin/events/{event_id}", patch_event, methods=["PATCH"]),
     Route("/admin/events/{event_id}", delete_event, methods=["DELETE"]),
     Route("/admin/events/{event_id}/deactivate", deactivate_event, methods=["POST"]),

@@ -6,14 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.model import Booking
+from hub.model import Booking, BookingStatus
 from web import render
+from web.admin_schemas import MyBookingsQuery, parse_query
 from web.auth import require_principal, services_of
 from web.clock import utcnow
 from web.errors import JSONResponse
 from web.idempotency import idempotent
 from web.params import path_id
-from web.schemas import BookIn, ConfirmIn, HoldIn, parse_body
+from web.schemas import BookIn, BookingPatchIn, ConfirmIn, HoldIn, parse_body
 
 __all__ = ["routes"]
 
@@ -29,9 +30,9 @@ async def create_hold(request: Request) -> JSONResponse:
 
 async def get_hold(request: Request) -> JSONResponse:
     principal = await require_principal(request)
-    hold = await services_of(request).bookings.get_hold(principal,
-                                                        request.path_params["hold_id"])
-    return JSONResponse(render.hold(hold))
+    hold, outcome = await services_of(request).bookings.hold_status(
+        principal, request.path_params["hold_id"])
+    return JSONResponse(render.hold_status(hold, outcome))
 
 
 async def extend_hold(request: Request) -> JSONResponse:
@@ -82,8 +83,13 @@ async def book(request: Request) -> Response:
 
 
 async def my_bookings(request: Request) -> JSONResponse:
+    """My bookings, newest first: all of them, or one page with ``page_size`` (a list
+    either way)."""
     principal = await require_principal(request)
-    bookings = await services_of(request).bookings.mine(principal)
+    query = parse_query(MyBookingsQuery, request.query_params)
+    bookings = await services_of(request).bookings.mine(
+        principal, BookingStatus(query.status) if query.status else None, query.offset,
+        query.page_size)
     return JSONResponse([render.booking(b) for b in bookings])
 
 
@@ -102,6 +108,16 @@ async def cancel_booking(request: Request) -> JSONResponse:
     return JSONResponse(render.booking(booking))
 
 
+async def change_booking(request: Request) -> JSONResponse:
+    principal = await require_principal(request)
+    booking_id = path_id(request, "booking_id")
+    body = parse_body(BookingPatchIn, await request.body())
+    booking = await services_of(request).booking_changes.change(
+        principal, booking_id, utcnow(), guest=body.guest.model_dump() if body.guest else None,
+        release_seat_ids=body.release_seat_ids)
+    return JSONResponse(render.booking(booking))
+
+
 routes = [
     Route("/events/{event_id}/holds", create_hold, methods=["POST"]),
     Route("/holds/{hold_id}", get_hold, methods=["GET"]),
@@ -112,4 +128,5 @@ routes = [
     Route("/me/bookings", my_bookings, methods=["GET"]),
     Route("/bookings/{booking_id}", get_booking, methods=["GET"]),
     Route("/bookings/{booking_id}", cancel_booking, methods=["DELETE"]),
+    Route("/bookings/{booking_id}", change_booking, methods=["PATCH"]),
 ]

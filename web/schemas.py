@@ -4,19 +4,25 @@ Bodies are parsed strictly from JSON: malformed JSON, a non-object body, a wrong
 unknown field is 400 ``BAD_REQUEST``; a well-typed value that breaks a rule (range, length,
 missing field) is 422 ``VALIDATION_ERROR``. Both list the offending fields in
 ``details.fields``.
+
+Rules every input model follows (:class:`InputModel`): no string holds a NUL character
+(PostgreSQL text cannot store one), and a time (:data:`Instant`) lies in 1970..9998 UTC.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 
 from hub.errors import BadRequest, ValidationFailed
@@ -25,10 +31,13 @@ from hub.seatmap import MAX_SECTION_RANK
 
 __all__ = [
     "BookIn",
+    "BookingPatchIn",
     "ConfirmIn",
     "EventIn",
     "GuestIn",
     "HoldIn",
+    "InputModel",
+    "Instant",
     "LoginIn",
     "Password",
     "SeatMapIn",
@@ -53,8 +62,39 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
 Qty = Annotated[int, Field(ge=1, le=MAX_SEATS_PER_REQUEST)]
 
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
 
-class StrictIn(BaseModel):
+
+def _instant_in_range(value: datetime) -> datetime:
+    # 9999-12-31T23:59:59-14:00 parses, but is year 10000 in UTC: PostgreSQL and datetime
+    # arithmetic would overflow. Before 1970, epoch milliseconds (Redis) go negative.
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("a time between 1970 and 9998 (UTC)") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("a time between 1970 and 9998 (UTC)")
+    return value
+
+
+#: An RFC 3339 time with a zone, from 1970-01-01 up to (not including) 9999-01-01 UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range),
+                    Field(description="RFC 3339 with a zone; 1970-01-01 to 9998-12-31 UTC.")]
+
+
+class InputModel(BaseModel):
+    """Base of every request body and query model: no string field may hold a NUL character
+    (422 ``VALIDATION_ERROR``), which PostgreSQL ``text`` cannot store."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL (U+0000) characters")
+        return value
+
+
+class StrictIn(InputModel):
     """A JSON body: strict types, unknown fields refused (see the module docstring)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -95,8 +135,8 @@ class SeatMapIn(StrictIn):
 class EventIn(StrictIn):
     name: Name
     venue: Name
-    start_time: AwareDatetime
-    end_time: AwareDatetime
+    start_time: Instant
+    end_time: Instant
     capacity: Annotated[int, Field(ge=1, le=50_000)] | None = None
     seat_map: SeatMapIn | None = None
     hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
@@ -120,6 +160,15 @@ class GuestIn(StrictIn):
 
 class ConfirmIn(StrictIn):
     guest: GuestIn | None = None
+
+
+class BookingPatchIn(StrictIn):
+    """``PATCH /bookings/{id}`` and the ``booking.update`` op: new guest details and/or
+    seats to give back (giving back every seat cancels the booking)."""
+
+    guest: GuestIn | None = None
+    release_seat_ids: Annotated[list[SeatId], Field(max_length=MAX_SEATS_PER_REQUEST)] | None = (
+        None)
 
 
 class BookIn(StrictIn):

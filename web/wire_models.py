@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AdminUser",
+    "AdminUserPage",
     "AnalyticsSummary",
     "Booking",
     "BookingPage",
@@ -22,7 +24,10 @@ __all__ = [
     "EventPage",
     "Health",
     "Hold",
+    "HoldStatus",
     "HomepageStats",
+    "MyEvent",
+    "MyEventPage",
     "Notification",
     "Ready",
     "SeatsView",
@@ -59,6 +64,24 @@ class User(_Out):
     created_at: AwareDatetime
 
 
+class AdminUser(User):
+    """An account as admins see it, with its activity (``/admin/users`` rows and detail)."""
+
+    banned: bool
+    bookings: int = Field(description="Bookings ever made (confirmed and cancelled).")
+    seats: int = Field(description="Seats its confirmed bookings hold now.")
+    cancellations: int = Field(description="Its bookings now cancelled.")
+    events_organized: int = Field(description="Events it organizes.")
+    last_login_at: AwareDatetime | None = Field(description="Null when never recorded.")
+
+
+class AdminUserPage(_Out):
+    items: list[AdminUser]
+    total: int
+    page: int
+    page_size: int
+
+
 class TokenPair(_Out):
     access_token: str
     refresh_token: str
@@ -80,6 +103,23 @@ class Event(_Out):
     waitlisted_count: int
     hold_ttl_seconds: int
     organizer_id: int | None
+
+
+class MyEvent(Event):
+    """An event with its organizer's figures (seats; ``utilization`` = sold / capacity)."""
+
+    sold: int
+    held: int
+    available: int
+    waitlisted: int
+    utilization: float = Field(ge=0, le=1)
+
+
+class MyEventPage(_Out):
+    items: list[MyEvent]
+    total: int
+    page: int
+    page_size: int
 
 
 class EventPage(_Out):
@@ -124,6 +164,21 @@ class Booking(_Out):
     guest: dict[str, Any] | None
     created_at: AwareDatetime
     cancelled_at: AwareDatetime | None
+
+
+class HoldStatus(_Out):
+    """``GET /holds/{id}``: a live hold (the Hold fields and ``status`` "active" or
+    "confirming"), or how it ended: "confirmed" (with ``booking_id`` and ``booking``),
+    "released" or "expired" (kept an hour)."""
+
+    hold_id: str
+    event_id: int
+    status: Literal["active", "confirming", "confirmed", "released", "expired"]
+    seat_ids: list[int] | None = None
+    labels: list[str] | None = None
+    expires_at: AwareDatetime | None = None
+    booking_id: int | None = None
+    booking: Booking | None = None
 
 
 class BookingPage(_Out):

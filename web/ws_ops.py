@@ -6,19 +6,23 @@ Until authenticated a session may only ``auth``, ``subscribe``, ``unsubscribe`` 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub.errors import BadRequest, Evently
+from hub.errors import BadRequest, Evently, RateLimited
 from hub.fanout import Subscription
-from hub.policy import require_admin
+from hub.model import Role
+from hub.policy import require_event_creator
 from web import metrics, ratelimit, render
 from web.clock import utcnow
-from web.idempotency import fingerprint
-from web.schemas import ConfirmIn, HoldIn, parse_obj
+from web.idempotency import check_key, fingerprint
+from web.schemas import BookingPatchIn, ConfirmIn, HoldIn, WaitlistIn, parse_obj
+from web.ws_fields import int_field, since_field, str_field
+from web.ws_limits import check_subscription_cap
 
 if TYPE_CHECKING:
     from web.ws_session import Session
@@ -31,7 +35,7 @@ Reply = dict[str, Any] | None
 Op = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
 
 PUBLIC_OPS = {"auth", "subscribe", "unsubscribe", "ping"}
-METERED_OPS = {"hold", "confirm", "cancel", "extend", "release"}
+METERED_OPS = {"hold", "confirm", "cancel", "extend", "release", "booking.update"}
 
 
 async def run(session: Session, msg: dict[str, Any]) -> Reply:
@@ -60,42 +64,30 @@ async def run(session: Session, msg: dict[str, Any]) -> Reply:
     return reply
 
 
-def _int_field(msg: dict[str, Any], name: str) -> int:
-    value = msg.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadRequest(f"'{name}' must be a positive integer.",
-                         fields=[{"field": name, "message": "a positive integer"}])
-    return value
-
-
-def _str_field(msg: dict[str, Any], name: str) -> str:
-    value = msg.get(name)
-    if not isinstance(value, str) or not value or len(value) > 300:
-        raise BadRequest(f"'{name}' must be a string.",
-                         fields=[{"field": name, "message": "a non-empty string"}])
-    return value
-
-
 async def op_ping(s: Session, msg: dict[str, Any]) -> Reply:
     return {"type": "pong"}
 
 
 async def op_auth(s: Session, msg: dict[str, Any]) -> Reply:
-    p = await s.authenticate(_str_field(msg, "token"))
+    p = await s.authenticate(str_field(msg, "token"))
     return {"user_id": p.id, "role": str(p.role), "expires_at": p.expires_at}
 
 
 async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
     """Reply, then a snapshot — or the missed deltas and ``recovered`` when ``since`` is still
-    in history — then the deltas queued meanwhile, in order."""
-    event_id = _int_field(msg, "event_id")
-    since = msg.get("since")
-    if since is not None and not (
-            isinstance(since, dict) and all(isinstance(since.get(k), int)
-                                            and not isinstance(since.get(k), bool)
-                                            for k in ("epoch", "seq"))):
-        raise BadRequest("'since' is {epoch, seq}.", fields=[{"field": "since",
-                                                              "message": "{epoch, seq}"}])
+    in history — then the deltas queued meanwhile, in order.
+
+    Raises: BadRequest (fields), ValidationFailed (``WS_MAX_SUBSCRIPTIONS`` events watched
+    already), RateLimited (``RATE_LIMIT_WS_SUBSCRIBE``, per session; no snapshot is read)."""
+    event_id = int_field(msg, "event_id")
+    since = since_field(msg)
+    if event_id not in s.subs:
+        check_subscription_cap(len(s.subs), s.runtime.ws.max_subscriptions, event_id)
+    try:
+        await ratelimit.check(s.runtime, "ws_subscribe", s.key)
+    except RateLimited:
+        metrics.ws_limited("subscribe_rate")
+        raise
     broadcaster, bookings = s.services.live.broadcaster, s.services.bookings
     old = s.subs.pop(event_id, None)
     if old is not None:
@@ -106,7 +98,7 @@ async def op_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
         now = utcnow()
         missed = None
         if since is not None:
-            missed = await bookings.history(event_id, since["epoch"], since["seq"], now)
+            missed = await bookings.history(event_id, since[0], since[1], now)
         if missed is not None:
             epoch, seq, texts = missed
             s.send({"type": "ok", "ref": msg.get("ref"), "event_id": event_id, "epoch": epoch,
@@ -139,24 +131,37 @@ def _resync(s: Session, sub: Subscription) -> Awaitable[None] | None:
 
 
 async def _do_resync(s: Session, sub: Subscription) -> None:
+    """A fresh snapshot, retried with backoff for ~30 s (a subscription left ``pending``
+    would buffer every later delta for ever: say, Redis still reconnecting after a restart),
+    then the session closes with 1013 and the client reconnects."""
     try:
-        for _ in range(3):
-            snap = await s.services.bookings.snapshot(sub.event_id, utcnow())
-            if s.subs.get(sub.event_id) is not sub:
-                return
-            s.send(render.snapshot(snap))
-            for t in sub.activate(snap.epoch, snap.seq):
-                s.outbox.put(t)
-            if not sub.pending:
-                return
-    except Exception:
-        log.exception("resync of event %d failed", sub.event_id)
+        for attempt in range(20):
+            try:
+                return await _resync_once(s, sub)
+            except Exception as exc:
+                if s.subs.get(sub.event_id) is not sub or s.outbox.closed:
+                    return
+                log.warning("resync of event %d failed: %r", sub.event_id, exc)
+            await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
+        await s.close_overloaded("could not resynchronise; reconnect")
     finally:
         s.resyncing.discard(sub.event_id)
 
 
+async def _resync_once(s: Session, sub: Subscription) -> None:
+    for _ in range(3):
+        snap = await s.services.bookings.snapshot(sub.event_id, utcnow())
+        if s.subs.get(sub.event_id) is not sub:
+            return
+        s.send(render.snapshot(snap))
+        for t in sub.activate(snap.epoch, snap.seq):
+            s.outbox.put(t)
+        if not sub.pending:
+            return
+
+
 async def op_unsubscribe(s: Session, msg: dict[str, Any]) -> Reply:
-    sub = s.subs.pop(_int_field(msg, "event_id"), None)
+    sub = s.subs.pop(int_field(msg, "event_id"), None)
     if sub is not None:
         await s.services.live.broadcaster.remove_subscription(sub)
     return {}
@@ -164,7 +169,7 @@ async def op_unsubscribe(s: Session, msg: dict[str, Any]) -> Reply:
 
 async def op_hold(s: Session, msg: dict[str, Any]) -> Reply:
     principal = s.require_auth()
-    event_id = _int_field(msg, "event_id")
+    event_id = int_field(msg, "event_id")
     body = parse_obj(HoldIn, {k: msg[k] for k in ("seat_ids", "qty") if k in msg})
     hold = await s.services.bookings.hold(principal, event_id, utcnow(),
                                           seat_ids=body.seat_ids, qty=body.qty)
@@ -172,20 +177,20 @@ async def op_hold(s: Session, msg: dict[str, Any]) -> Reply:
 
 
 async def op_extend(s: Session, msg: dict[str, Any]) -> Reply:
-    hold = await s.services.bookings.extend(s.require_auth(), _str_field(msg, "hold_id"),
+    hold = await s.services.bookings.extend(s.require_auth(), str_field(msg, "hold_id"),
                                             utcnow())
     return render.hold(hold)
 
 
 async def op_release(s: Session, msg: dict[str, Any]) -> Reply:
-    await s.services.bookings.release(s.require_auth(), _str_field(msg, "hold_id"), utcnow())
+    await s.services.bookings.release(s.require_auth(), str_field(msg, "hold_id"), utcnow())
     return {}
 
 
 async def op_confirm(s: Session, msg: dict[str, Any]) -> Reply:
     """A retry with the same ``idempotency_key`` over either transport replays the booking."""
     principal = s.require_auth()
-    hold_id = _str_field(msg, "hold_id")
+    hold_id = str_field(msg, "hold_id")
     body = parse_obj(ConfirmIn, {k: msg[k] for k in ("guest",) if k in msg})
     guest = body.guest.model_dump() if body.guest else None
 
@@ -193,41 +198,63 @@ async def op_confirm(s: Session, msg: dict[str, Any]) -> Reply:
         booking = await s.services.bookings.confirm(principal, hold_id, utcnow(), guest)
         return 201, render.booking(booking)
 
-    if msg.get("idempotency_key") is None:
+    key = msg.get("idempotency_key")
+    if key is None:
         return (await confirm())[1]
+    if not isinstance(key, str):
+        raise BadRequest("'idempotency_key' must be a string.",
+                         fields=[{"field": "idempotency_key", "message": "a string"}])
+    check_key(key, "idempotency_key")
     fp = fingerprint("POST", f"/holds/{hold_id}/confirm",
                      orjson.dumps({"guest": guest} if guest else {}))
     _, body_out, _ = await s.services.idempotency.run_once(
-        principal.id, _str_field(msg, "idempotency_key"), fp, confirm, utcnow())
+        principal.id, key, fp, confirm, utcnow())
     return dict(body_out)
 
 
 async def op_cancel(s: Session, msg: dict[str, Any]) -> Reply:
-    booking = await s.services.bookings.cancel(s.require_auth(), _int_field(msg, "booking_id"),
+    booking = await s.services.bookings.cancel(s.require_auth(), int_field(msg, "booking_id"),
                                                utcnow())
     return render.booking(booking)
 
 
+async def op_booking_update(s: Session, msg: dict[str, Any]) -> Reply:
+    """``PATCH /bookings/{id}`` over the socket: ``guest`` and/or ``release_seat_ids``."""
+    principal = s.require_auth()
+    booking_id = int_field(msg, "booking_id")
+    body = parse_obj(BookingPatchIn, {k: msg[k] for k in ("guest", "release_seat_ids")
+                                      if k in msg})
+    booking = await s.services.booking_changes.change(
+        principal, booking_id, utcnow(), guest=body.guest.model_dump() if body.guest else None,
+        release_seat_ids=body.release_seat_ids)
+    return render.booking(booking)
+
+
 async def op_analytics_subscribe(s: Session, msg: dict[str, Any]) -> Reply:
-    require_admin(s.require_auth())
-    s.services.live.watch_analytics(s.outbox)
+    """Admins get every event; organizers only the events they organize."""
+    principal = s.require_auth()
+    require_event_creator(principal)
+    s.services.live.watch_analytics(
+        s.outbox, None if principal.role is Role.ADMIN else principal.id)
     return {}
 
 
 async def op_waitlist_join(s: Session, msg: dict[str, Any]) -> Reply:
-    entry = await s.services.box_office.join(s.require_auth(), _int_field(msg, "event_id"),
-                                             _int_field(msg, "qty"), utcnow())
+    principal, event_id = s.require_auth(), int_field(msg, "event_id")
+    body = parse_obj(WaitlistIn, {k: msg[k] for k in ("qty",) if k in msg})
+    entry = await s.services.box_office.join(principal, event_id, body.qty, utcnow())
     return render.waitlist_entry(entry)
 
 
 async def op_waitlist_leave(s: Session, msg: dict[str, Any]) -> Reply:
-    await s.services.box_office.leave(s.require_auth(), _int_field(msg, "entry_id"), utcnow())
+    await s.services.box_office.leave(s.require_auth(), int_field(msg, "entry_id"), utcnow())
     return {}
 
 
 OPS: dict[str, Op] = {
     "auth": op_auth, "subscribe": op_subscribe, "unsubscribe": op_unsubscribe,
     "ping": op_ping, "hold": op_hold, "extend": op_extend, "release": op_release,
-    "confirm": op_confirm, "cancel": op_cancel, "waitlist.join": op_waitlist_join,
+    "confirm": op_confirm, "cancel": op_cancel, "booking.update": op_booking_update,
+    "waitlist.join": op_waitlist_join,
     "waitlist.leave": op_waitlist_leave, "analytics.subscribe": op_analytics_subscribe,
 }

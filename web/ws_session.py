@@ -1,5 +1,6 @@
 """``GET /ws``: one live session (CONTRACT.md §3) — framing, size limit, origin check
-(:mod:`web.origin`, before the handshake), the outbox, and who the session is. The ops
+(:mod:`web.origin`, before the handshake), the resource limits (:mod:`web.ws_limits`: idle
+close, sockets per address and per user), the outbox, and who the session is. The ops
 themselves are in :mod:`web.ws_ops`.
 
 One task reads client messages and runs them one at a time (so a session's replies keep the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 
 import orjson
@@ -26,6 +28,8 @@ from web.clock import utcnow
 from web.errors import as_evently, ws_error
 from web.origin import refuse_foreign_origin
 from web.runtime import Runtime
+from web.ws_fields import echoable_ref
+from web.ws_limits import CLOSE_POLICY, admit_address, too_many_sockets
 
 __all__ = ["Session", "ws_endpoint"]
 
@@ -49,6 +53,10 @@ class Session:
         self.subs: dict[int, Subscription] = {}
         self.resyncing: set[int] = set()
         self._expiry_timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.close_request: tuple[int, str] | None = None  # close once the queue is sent
+        self.key = secrets.token_hex(8)  # the session's subscribe-rate bucket (all processes)
+        self._handling = False
         self._background: set[asyncio.Task[None]] = set()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -63,6 +71,8 @@ class Session:
                 await self.close(CLOSE_OVERLOADED, "too slow to keep up; resubscribe with since")
                 return
             if not batch:
+                if self.close_request is not None:
+                    await self.close(*self.close_request)
                 return
             cut = next((i for i, t in enumerate(batch) if REVOKED_MARK in t), None)
             if cut is not None:
@@ -74,6 +84,7 @@ class Session:
             await self.ws.send_text(batch[0] if len(batch) == 1 else "[" + ",".join(batch) + "]")
 
     async def close(self, code: int, reason: str = "") -> None:
+        """Close the outbox and the socket with ``code`` (CONTRACT §3 close codes)."""
         self.outbox.close()
         if self.ws.application_state == WebSocketState.CONNECTED:
             try:
@@ -81,13 +92,41 @@ class Session:
             except Exception:
                 pass
 
+    async def close_overloaded(self, reason: str) -> None:
+        """Close with 1013 (try again later): the client reconnects and resubscribes."""
+        await self.close(CLOSE_OVERLOADED, reason)
+
+    def close_after_replies(self, code: int, reason: str) -> None:
+        """Send what is queued, then close with ``code``; nothing more is queued."""
+        self.close_request = (code, reason)
+        self.outbox.close()
+
+    def watch_idle(self) -> None:
+        """Run the idle clock (``WS_IDLE_SECONDS``) while the session has no user and no
+        subscription; stop it otherwise. Called on open and after each message."""
+        idle = self.principal is None and not self.subs
+        if idle and self._idle_timer is None:
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                self.runtime.ws.idle_seconds, self._on_idle)
+        elif not idle and self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _on_idle(self) -> None:
+        self._idle_timer = None  # a message being run (a slow subscribe) re-arms it after
+        if self.principal is None and not self.subs and not self._handling:
+            metrics.ws_limited("idle")
+            self.close_after_replies(
+                CLOSE_POLICY, f"idle: no auth or subscribe in {self.runtime.ws.idle_seconds:g} s")
+
     async def handle(self, text: str) -> None:
         """Run one client message and queue its reply; every failure is an ``error`` reply
         (an unexpected one is ``INTERNAL``, logged with its trace)."""
         ref: Any = None
+        self._handling = True
         try:
             msg = _decode(text)
-            ref = msg.get("ref")
+            ref = echoable_ref(msg.get("ref"))
             reply = await ws_ops.run(self, msg)
             if reply is not None:
                 self.send({**reply, "ref": ref} if reply.get("type") == "pong"
@@ -98,6 +137,10 @@ class Session:
             self.send(ws_error(as_evently(exc), ref))
             if self.revoked:  # the error goes out, then the session closes with 4401
                 self.send({"type": REVOKED})
+        finally:
+            self._handling = False
+        if self.close_request is not None:
+            self.outbox.close()
 
     def require_auth(self) -> Principal:
         """Raises: Unauthenticated (no ``auth`` yet), TokenExpired (send a fresh one)."""
@@ -121,12 +164,23 @@ class Session:
 
     async def authenticate(self, token: str) -> Principal:
         """Become the token's user (again). Raises: Unauthenticated, TokenExpired,
-        TokenRevoked, BadRequest (another user than before)."""
+        TokenRevoked, BadRequest (another user than before), RateLimited (the user has
+        ``WS_MAX_SOCKETS_PER_USER`` sockets open already: the session closes with 1008 after
+        the reply)."""
         principal = await self.services.sessions.authenticate(token)
         if self.principal is not None and self.principal.id != principal.id:
             raise BadRequest("A session cannot change user; open a new one.")
-        await self.services.live.broadcaster.add_user(principal.id, self.outbox,
-                                                      principal.family, self.recheck)
+        caps, first = self.runtime.ws.caps, self.principal is None
+        if first and not caps.add_user(principal.id):
+            self.close_request = (CLOSE_POLICY, "too many sockets for this user")
+            raise too_many_sockets(caps.per_user)
+        try:
+            await self.services.live.broadcaster.add_user(principal.id, self.outbox,
+                                                          principal.family, self.recheck)
+        except BaseException:
+            if first:
+                caps.remove_user(principal.id)
+            raise
         self.principal, self.expired = principal, False
         if self._expiry_timer:
             self._expiry_timer.cancel()
@@ -157,15 +211,18 @@ class Session:
             task.add_done_callback(self._background.discard)
 
     async def cleanup(self) -> None:
-        """Leave every subscription and the user's channel."""
+        """Leave every subscription and the user's channel; stop counting the user's socket."""
         if self._expiry_timer:
             self._expiry_timer.cancel()
+        if self._idle_timer:
+            self._idle_timer.cancel()
         self.outbox.close()
         broadcaster = self.services.live.broadcaster
         for sub in list(self.subs.values()):
             await broadcaster.remove_subscription(sub)
         self.subs.clear()
         if self.principal is not None:
+            self.runtime.ws.caps.remove_user(self.principal.id)
             await broadcaster.remove_user(self.principal.id, self.outbox)
 
 
@@ -204,13 +261,24 @@ async def _read_text(ws: WebSocket, session: Session, limit: int) -> str | None:
 
 
 async def ws_endpoint(ws: WebSocket) -> None:
-    """Check the origin (web.origin, before accepting: a foreign one gets HTTP 403), accept,
-    authenticate an upgrade's bearer token, then run messages until the client leaves or the
-    session is closed."""
+    """Check the origin (web.origin, before accepting: a foreign one gets HTTP 403) and the
+    client address's socket cap (web.ws_limits: HTTP 429), accept, authenticate an upgrade's
+    bearer token, then run messages until the client leaves or the session is closed."""
     runtime: Runtime = ws.app.state.runtime
     if await refuse_foreign_origin(ws, runtime.ws.origins):
         return  # refused before the handshake: HTTP 403, never a WebSocket
-    await ws.accept()
+    address = await admit_address(ws, runtime.ws.caps)
+    if address is None:
+        return  # refused before the handshake: HTTP 429
+    try:
+        await ws.accept()
+        await _run(ws, runtime)
+    finally:
+        runtime.ws.caps.close_address(address)
+
+
+async def _run(ws: WebSocket, runtime: Runtime) -> None:
+    """One accepted session, from its bearer token to its cleanup."""
     session = Session(ws, runtime)
     live = runtime.services.live
     live.session_opened()
@@ -223,10 +291,15 @@ async def ws_endpoint(ws: WebSocket) -> None:
                 await session.authenticate(token)
             except Evently as err:
                 session.send(ws_error(err))
-        while (text := await _read_text(ws, session, runtime.ws.max_message_bytes)) is not None:
-            await session.handle(text)
-            if session.outbox.closed:
+                if session.close_request is not None:
+                    session.outbox.close()
+        session.watch_idle()
+        while not session.outbox.closed:
+            text = await _read_text(ws, session, runtime.ws.max_message_bytes)
+            if text is None:
                 break
+            await session.handle(text)
+            session.watch_idle()
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -236,8 +309,9 @@ async def ws_endpoint(ws: WebSocket) -> None:
         live.session_closed(session.outbox)
         metrics.ws_session_closed()
         await session.cleanup()
-        writer.cancel()
-        try:
-            await writer
+        if session.close_request is None:
+            writer.cancel()
+        try:  # a requested close first sends what was queued (an error reply)
+            await asyncio.wait_for(writer, 5)
         except (asyncio.CancelledError, Exception):
             pass

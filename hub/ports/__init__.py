@@ -30,7 +30,7 @@ view, **0 means the event's TTL** (see :mod:`.seats`).
 from __future__ import annotations
 
 from hub.ports.analytics import AnalyticsFacts, AnalyticsSource, EventSales, ReportCache
-from hub.ports.bookings import BookingStore, ConfirmCommand
+from hub.ports.bookings import BookingChange, BookingStore, ChangedBooking, ConfirmCommand
 from hub.ports.events import EventQuery, EventStore, NewEvent, SeatPlan
 from hub.ports.push import ChannelDriver, Notifier
 from hub.ports.runtime import (
@@ -67,7 +67,9 @@ __all__ = [
     "AccessRevocation",
     "AnalyticsFacts",
     "AnalyticsSource",
+    "BookingChange",
     "BookingStore",
+    "ChangedBooking",
     "ChannelDriver",
     "ConfirmCommand",
     "EventCounts",

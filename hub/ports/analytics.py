@@ -42,9 +42,9 @@ class AnalyticsFacts:
 class AnalyticsSource(Protocol):
     """Reads the facts from PostgreSQL and the live view."""
 
-    async def facts(self, since: date) -> AnalyticsFacts:
-        """Every event's sales and the totals; ``daily`` covers ``since`` (a UTC date) to
-        today. Raises: Unavailable."""
+    async def facts(self, since: date, organizer_id: int | None = None) -> AnalyticsFacts:
+        """Every event's sales and the totals (only those of ``organizer_id``'s events when
+        given); ``daily`` covers ``since`` (a UTC date) to today. Raises: Unavailable."""
         ...
 
 

@@ -50,6 +50,7 @@ class EventQuery:
     order: Literal["asc", "desc"] = "asc"
     upcoming_only: bool = False
     status: EventStatus | None = None
+    organizer_id: int | None = None  #: only this organizer's events (``GET /me/events``)
 
 
 class EventStore(Protocol):

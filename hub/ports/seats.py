@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.model import Hold, Seat
+from hub.model import Hold, HoldStatus, Seat
 
 __all__ = ["EventCounts", "HoldRequest", "SeatView", "Snapshot", "SweptHold", "ViewMissing",
            "ViewSource"]
@@ -95,7 +95,10 @@ class EventCounts:
 @dataclass(frozen=True, slots=True)
 class SweptHold:
     """A hold the expiry sweeper ended: its seats are available again, or, with
-    ``needs_repair``, left for reconciliation (it expired mid-confirm). ``entry_id`` is the
+    ``needs_repair``, left for reconciliation (Redis lost the hold's key mid-confirm). With
+    ``needs_settle`` the hold is NOT ended: its confirm outlived its grace, its seats
+    (``seat_ids``) are still held, and the caller settles it from PostgreSQL (DESIGN invariant
+    8); the view offers it again a second later should that caller die. ``entry_id`` is the
     waitlist entry of an offer (0: none)."""
 
     hold_id: str
@@ -103,6 +106,7 @@ class SweptHold:
     user_id: int
     seat_ids: list[int]
     needs_repair: bool = False
+    needs_settle: bool = False
     entry_id: int = 0
 
 
@@ -124,7 +128,15 @@ class SeatView(Protocol):
         ...
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
-        """The live hold, or None when it ended or never existed."""
+        """The live hold (``state`` ACTIVE or CONFIRMING), or None when it ended or never
+        existed."""
+        ...
+
+    async def lookup_hold(self, event_id: int,
+                          token: str) -> tuple[Hold | None, tuple[int, HoldStatus] | None]:
+        """``(live hold, None)``, or ``(None, (user_id, RELEASED | EXPIRED))`` for a hold that
+        ended within the last hour (the view keeps how it ended that long), else
+        ``(None, None)``. Works without the event's view. Raises: Unavailable."""
         ...
 
     async def extend(self, event_id: int, token: str, user_id: int, now_ms: int, ttl_ms: int,
@@ -135,8 +147,10 @@ class SeatView(Protocol):
         (another user's hold)."""
         ...
 
-    async def release(self, event_id: int, token: str, user_id: int, now_ms: int) -> list[int]:
-        """End a hold now (``user_id`` 0: any owner); returns the freed seat ids.
+    async def release(self, event_id: int, token: str, user_id: int, now_ms: int,
+                      outcome: HoldStatus = HoldStatus.RELEASED) -> list[int]:
+        """End a hold now (``user_id`` 0: any owner); returns the freed seat ids. ``outcome``
+        (RELEASED or EXPIRED) is what :meth:`lookup_hold` answers for the next hour.
         Raises: NotFound, Forbidden."""
         ...
 
@@ -170,7 +184,8 @@ class SeatView(Protocol):
 
     async def sweep(self, event_id: int, now_ms: int) -> list[SweptHold]:
         """End every hold of the event whose lease ran out by ``now_ms`` (a batch at a time;
-        safe to run from every process at once)."""
+        safe to run from every process at once). A hold still confirming is not ended but
+        returned with ``needs_settle`` (see :class:`SweptHold`)."""
         ...
 
     async def live_events(self) -> list[int]:

@@ -9,7 +9,10 @@ The serving processes are the ones holding the listening socket of ``--host``'s 
 ``loadtest.bench.raw_broadcast`` server is started here. RSS is summed over them (``VmRSS``),
 measured after ``--settle`` seconds idle before the sessions open, after they are open (each
 subscribed to one event and holding its snapshot, unless ``--no-subscribe``) and idle, and after
-they close. Reported: ``(after − before) ÷ sessions`` in KiB — target < 50 KiB/session.
+they close. Connect-only sessions are closed by the hub after ``WS_IDLE_SECONDS`` (30): a
+spawned hub gets a day; start a hub of your own with a large value too, and with
+``RATE_LIMIT_ENABLED=false`` (every session comes from one address).
+Reported: ``(after − before) ÷ sessions`` in KiB — target < 50 KiB/session.
 
 Both ends need ~sessions + 100 file descriptors: this script raises its own soft
 ``RLIMIT_NOFILE`` (``resource.setrlimit``), and the hub inherits the limit of the shell that
@@ -156,8 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.target == "hub" and args.spawn:
         # A fresh process: a long-lived one keeps freed arenas, hiding per-session growth.
         port = free_port()
+        env = dict(os.environ)
+        if args.no_subscribe:  # connect-only sessions are idle: keep them past WS_IDLE_SECONDS
+            env.setdefault("WS_IDLE_SECONDS", "86400")
         server = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

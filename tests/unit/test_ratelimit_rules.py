@@ -18,7 +18,7 @@ def test_every_rule_has_a_setting_and_every_ws_op_exists() -> None:
         assert hasattr(Settings(), RULES[rule])
         assert op is None or op in OPS
     assert set(WS_RULES) == {"hold", "confirm", "extend", "release", "cancel",
-                             "waitlist.join", "waitlist.leave"}
+                             "booking.update", "waitlist.join", "waitlist.leave"}
 
 
 @pytest.mark.parametrize(("method", "path", "rule"), [
@@ -44,3 +44,15 @@ def test_every_rest_pattern_matches_a_route() -> None:
         sample = [p for m, p in routes
                   if m == method and re.match(pattern, re.sub(r"\{[^}]+\}", "1", p))]
         assert sample, f"{method} {pattern} names no route"
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), [
+    ("PATCH", "/bookings/12", "cancels"),
+    ("GET", "/bookings/12", None),
+    ("GET", "/admin/events/3/attendees.csv", "admin"),
+    ("GET", "/admin/events/3/attendees", None),
+    ("GET", "/me/events", None),
+])
+def test_booking_changes_and_the_guest_list_export(method: str, path: str,
+                                                   rule: str | None) -> None:
+    assert _rules_of(method, path) == (None, rule)

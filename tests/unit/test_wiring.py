@@ -37,7 +37,8 @@ def test_a_route_module_imports_no_route_module_and_no_storage(module: str) -> N
     assert not others, others
 
 
-@pytest.mark.parametrize("module", ["ws_session.py", "ws_ops.py", "auth.py", "idempotency.py"])
+@pytest.mark.parametrize("module", ["ws_session.py", "ws_ops.py", "ws_limits.py", "auth.py",
+                                    "idempotency.py"])
 def test_the_ws_session_and_request_helpers_reach_no_storage_module(module: str) -> None:
     assert not {n for n in _imports(WEB / module) if n.startswith("storage")}
 

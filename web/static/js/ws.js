@@ -1,6 +1,8 @@
 // The live connection to /ws (CONTRACT.md §3): request/reply by `ref`, pushes by `type`,
 // frames that are one object or an array of objects, re-auth and re-setup after every
 // reconnect, exponential backoff with jitter, and a visible connection state.
+// An anonymous connection that watches nothing is closed by the hub after WS_IDLE_SECONDS
+// (close 1008, reason "idle: …"); it then stays closed, quietly, until something needs it.
 
 import { AppError } from "./api.js";
 
@@ -10,6 +12,8 @@ const REQUEST_TIMEOUT_MS = 15000;
 const PING_EVERY_MS = 20000;
 // No frame at all for this long (pings included) means the link is dead even if TCP says not.
 const SILENCE_LIMIT_MS = 45000;
+
+const IDLE_CLOSE = 1008;
 
 const AUTH_CODES = new Set(["TOKEN_EXPIRED", "TOKEN_REVOKED", "UNAUTHENTICATED"]);
 
@@ -44,6 +48,8 @@ export class HubSocket {
     this.retryTimer = null;
     this.lastFrameAt = Date.now();
     this.heartbeat = null;
+    /** Closed by the hub for idling; dialled again by the next onSession/request/reauth. */
+    this.idle = false;
   }
 
   /** Open the connection (idempotent). */
@@ -92,7 +98,8 @@ export class HubSocket {
    */
   onSession(fn) {
     this.setups.add(fn);
-    if (this.state === "live") Promise.resolve().then(fn).catch((e) => this.#emit("setup-error", e));
+    if (this.idle) this.#wake(); // the new connection runs every setup, this one included
+    else if (this.state === "live") Promise.resolve().then(fn).catch((e) => this.#emit("setup-error", e));
     return () => this.setups.delete(fn);
   }
 
@@ -104,6 +111,7 @@ export class HubSocket {
   request(op, fields = {}, { timeout = REQUEST_TIMEOUT_MS } = {}) {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) {
+      this.#wake();
       return Promise.reject(new AppError("DISCONNECTED", "Not connected."));
     }
     const ref = `r${this.nextRef++}`;
@@ -125,6 +133,10 @@ export class HubSocket {
 
   /** Authenticate this connection again with the current token (after sign-in or refresh). */
   async reauth() {
+    if (this.idle) {
+      this.reconnectNow(); // a fresh connection authenticates first
+      return;
+    }
     if (this.ws?.readyState !== WebSocket.OPEN) return;
     await this.#authenticate();
     this.#emit("authenticated", this.user);
@@ -148,7 +160,13 @@ export class HubSocket {
     }
   }
 
+  /** Dial again after an idle close (no-op otherwise). */
+  #wake() {
+    if (this.idle && !this.stopped) this.#connect();
+  }
+
   #connect() {
+    this.idle = false;
     this.#setState(this.everLive ? "reconnecting" : "connecting");
     let ws;
     try {
@@ -258,6 +276,10 @@ export class HubSocket {
     if (ws !== this.ws) return;
     this.ws = null;
     if (this.stopped) return;
+    if (ev.code === IDLE_CLOSE && String(ev.reason).startsWith("idle")) {
+      this.idle = true; // nothing was watched and nobody signed in: nothing is lost
+      return;
+    }
     if (ev.code === 4401) {
       // Banned or revoked: the token is useless; keep the live map going anonymously.
       this.#emit("revoked", ev);
