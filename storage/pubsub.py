@@ -135,6 +135,10 @@ class RedisChannels:
             channel = msg["channel"]
             channel = channel.decode() if isinstance(channel, bytes) else channel
             if kind == "message":
+                if channel not in self.channels:
+                    # unsubscribed: Redis may still deliver what was published before it
+                    # read the UNSUBSCRIBE (it comes on another connection than the publish)
+                    continue
                 try:
                     user_id = user_id_of_channel(channel)
                     if user_id is not None:
