@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hub.audit import AuditService
 from hub.errors import Forbidden, InvalidCredentials, ValidationFailed
 from hub.model import Actor, Role, User
 from hub.policy import require_admin
 from hub.ports import (
     AccessRevocation,
+    OrganizerRequestStore,
     PasswordHasher,
     RefreshTokens,
     SessionEnder,
@@ -36,29 +38,49 @@ MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72
 
 
-def check_password(password: str) -> None:
-    """Raises: ValidationFailed: shorter than 8 characters or longer than 72 UTF-8 bytes."""
+def check_password(password: str, field: str = "password") -> None:
+    """Raises: ValidationFailed (on ``field``): shorter than 8 characters or longer than 72
+    UTF-8 bytes."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationFailed(fields=[{"field": "password",
+        raise ValidationFailed(fields=[{"field": field,
                                         "message": f"at least {MIN_PASSWORD_CHARS} characters"}])
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise ValidationFailed(fields=[{"field": "password",
+        raise ValidationFailed(fields=[{"field": field,
                                         "message": f"at most {MAX_PASSWORD_BYTES} bytes"}])
 
 
 class AccountService:
-    """Creates accounts and checks credentials. Emails are matched case-insensitively."""
+    """Creates accounts and checks credentials. Emails are matched case-insensitively.
 
-    def __init__(self, users: UserStore, hasher: PasswordHasher) -> None:
+    ``organizer_signup`` (``ORGANIZER_SIGNUP``) decides what a sign-up asking for the
+    ``organizer`` role gets: ``open`` the role, ``approval`` a ``user`` account with a pending
+    request for an admin (``requests``), ``closed`` a refusal. Nobody signs up as admin.
+    """
+
+    def __init__(self, users: UserStore, hasher: PasswordHasher, *,
+                 organizer_signup: str = "open",
+                 requests: OrganizerRequestStore | None = None) -> None:
         self.users = users
         self.hasher = hasher
+        self.organizer_signup = organizer_signup
+        self.requests = requests
         self._dummy_hash: str | None = None
 
-    async def signup(self, name: str, email: str, password: str, now: datetime) -> User:
-        """A new ``user``-role account. Raises: ValidationFailed, AlreadyExists."""
+    async def signup(self, name: str, email: str, password: str, now: datetime,
+                     role: Role = Role.USER) -> User:
+        """A new account of ``role`` (``user`` or ``organizer``, as ``organizer_signup``
+        allows). Raises: ValidationFailed, AlreadyExists, Forbidden (``admin``, or
+        ``organizer`` while organizer sign-up is closed)."""
+        if role is Role.ADMIN or (role is Role.ORGANIZER and self.organizer_signup == "closed"):
+            raise Forbidden(f"Signing up as {role} is not allowed.")
         check_password(password)
         hashed = await self.hasher.hash(password)
-        return await self.users.add_user(name.strip(), email.strip(), hashed, Role.USER, now)
+        if role is Role.ORGANIZER and self.organizer_signup == "approval":
+            assert self.requests is not None, "approval needs an OrganizerRequestStore"
+            user, _ = await self.requests.add_user_requesting(name.strip(), email.strip(),
+                                                              hashed, now)
+            return user
+        return await self.users.add_user(name.strip(), email.strip(), hashed, role, now)
 
     async def add_or_update(self, email: str, password: str, name: str, role: Role,
                             now: datetime) -> User:
@@ -110,12 +132,13 @@ class UserAdmin:
 
     def __init__(self, accounts: AccountService, users: UserStore,
                  refresh: RefreshTokens, access: AccessRevocation,
-                 ender: SessionEnder) -> None:
+                 ender: SessionEnder, audit: AuditService | None = None) -> None:
         self.accounts = accounts
         self.users = users
         self.refresh_tokens = refresh
         self.access = access
         self.ender = ender
+        self.audit = audit
 
     async def search(self, actor: Actor, offset: int, limit: int, q: str | None = None,
                    role: Role | None = None) -> tuple[list[User], int]:
@@ -128,7 +151,11 @@ class UserAdmin:
                      now: datetime) -> User:
         """Raises: Forbidden, ValidationFailed, AlreadyExists."""
         require_admin(actor)
-        return await self.accounts.create(name, email, password, role, now)
+        user = await self.accounts.create(name, email, password, role, now)
+        if self.audit is not None:
+            await self.audit.record(actor, "user.create", now, target_user_id=user.id,
+                                    role=str(role))
+        return user
 
     async def set_role(self, actor: Actor, user_id: int, role: Role, now: datetime) -> User:
         """Raises: Forbidden (not an admin, or an admin demoting themself), NotFound."""
@@ -140,6 +167,9 @@ class UserAdmin:
         if before.role is not role:
             await self.access.revoke_user(user_id, now)
             await self.ender.end_sessions(user_id)
+            if self.audit is not None:
+                await self.audit.record(actor, "user.role", now, target_user_id=user_id,
+                                        before=str(before.role), after=str(role))
         return user
 
     async def ban(self, actor: Actor, user_id: int, now: datetime) -> User:
@@ -152,4 +182,6 @@ class UserAdmin:
         await self.refresh_tokens.revoke_user(user_id, now)
         await self.access.revoke_user(user_id, now)
         await self.ender.end_sessions(user_id)
+        if self.audit is not None:
+            await self.audit.record(actor, "user.ban", now, target_user_id=user_id)
         return user

@@ -7,7 +7,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
+from hub.audit import AuditService
 from hub.bookings import to_ms
 from hub.capacity import added_seats
 from hub.errors import CapacityBelowSold, ValidationFailed
@@ -58,12 +60,14 @@ class EventAdmin:
         seats_freed: ``(event_id, seat_ids, now)`` — new seats are offered to the waitlist.
         rebuild: ``(event_id, now)`` — rebuild a dropped view from PostgreSQL (new epoch).
         invalidate: drops the cached analytics after every change.
+        audit: records every change (``event.*`` actions of :mod:`hub.audit`).
     """
 
     def __init__(self, events: EventService, catalog: EventStore, bookings: BookingStore,
                  view: SeatView, seats_freed: SeatsFreed, rebuild: Rebuild,
-                 invalidate: Invalidate) -> None:
+                 invalidate: Invalidate, audit: AuditService | None = None) -> None:
         self.events = events
+        self.audit = audit
         self.catalog = catalog
         self.booking_store = bookings
         self.view = view
@@ -89,9 +93,16 @@ class EventAdmin:
         """:meth:`EventService.create`, with live counts; its live view is built at once, so
         the seat map and the admins' stream show it from the start. Raises what it raises."""
         event = await self.events.create(actor, draft, now)
+        await self._audit(actor, "event.create", now, event.id, name=event.name,
+                          capacity=event.capacity)
         await self.invalidate()
         await self.rebuild(event.id, now)
         return await self.events.with_live_counts(event)
+
+    async def _audit(self, actor: Actor, action: str, now: datetime | None, event_id: int,
+                     **details: Any) -> None:
+        if self.audit is not None:
+            await self.audit.record(actor, action, now, event_id=event_id, **details)
 
     async def _managed(self, actor: Actor, event_id: int) -> Event:
         """The event, if ``actor`` manages it. Raises: Forbidden (plain users before any
@@ -109,6 +120,14 @@ class EventAdmin:
             NotFound, Forbidden (neither admin nor the owning organizer),
             ValidationFailed (times out of order), CapacityBelowSold.
         """
+        event = await self._update(actor, event_id, changes, now)
+        changed = {k: v if isinstance(v, int | bool) else str(v)
+                   for k, v in dataclasses.asdict(changes).items() if v is not None}
+        await self._audit(actor, "event.update", now, event_id, changes=changed)
+        return event
+
+    async def _update(self, actor: Actor, event_id: int, changes: EventChanges,
+                      now: datetime) -> Event:
         event = await self._managed(actor, event_id)
         start = changes.start_time or event.start_time
         end = changes.end_time or event.end_time
@@ -149,8 +168,10 @@ class EventAdmin:
     async def deactivate(self, actor: Actor, event_id: int, now: datetime) -> Event:
         """Stop sales: new holds and bookings get ``EVENT_INACTIVE`` (open holds can no
         longer be confirmed either). Raises: NotFound, Forbidden."""
-        return await self.update(actor, event_id, EventChanges(status=EventStatus.INACTIVE),
-                                 now)
+        event = await self._update(actor, event_id,
+                                   EventChanges(status=EventStatus.INACTIVE), now)
+        await self._audit(actor, "event.deactivate", now, event_id)
+        return event
 
     async def delete(self, actor: Actor, event_id: int) -> None:
         """Delete an event with its seats, waitlist and cancelled bookings.
@@ -160,6 +181,7 @@ class EventAdmin:
         await self._managed(actor, event_id)
         await self.catalog.delete_event(event_id)
         await self.view.drop(event_id)
+        await self._audit(actor, "event.delete", None, event_id)
         await self.invalidate()
 
     async def generate_seats(self, actor: Actor, event_id: int, capacity: int | None,
@@ -180,6 +202,7 @@ class EventAdmin:
         await self.catalog.replace_seats(event_id, specs)
         await self.view.drop(event_id)
         await self.rebuild(event_id, now)
+        await self._audit(actor, "event.seats_generate", now, event_id, seats=len(specs))
         await self.invalidate()
         return await self.events.get(event_id)
 

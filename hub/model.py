@@ -125,6 +125,7 @@ class User:
     role: Role
     created_at: datetime
     banned: bool = False
+    last_login_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.audit import AuditService
 from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
@@ -18,8 +19,10 @@ from hub.events import EventService
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.organizers import OrganizerDesk
 from hub.people import PeopleService
 from hub.ports.runtime import Readiness
+from hub.self_service import SelfService
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
 
@@ -45,3 +48,6 @@ class Services:
     idempotency: IdempotencyService  #: ``Idempotency-Key`` for REST and ``/ws``
     live: LiveFeed  #: fan-out, open sessions, the admins' analytics stream
     readiness: Readiness  #: ``GET /readyz``
+    self_service: SelfService  #: ``PATCH /auth/me``, password change and reset
+    organizers: OrganizerDesk  #: ``/admin/organizer-requests``
+    audit: AuditService  #: ``GET /admin/audit`` (and the writer other services call)

@@ -5,7 +5,8 @@ Tokens are signed and read by a :class:`TokenCodec` (JWT in ``web.security``); r
 two halves: refresh tokens live in PostgreSQL by family (:class:`hub.ports.RefreshTokens`),
 access tokens are refused through a Redis denylist (:class:`hub.ports.AccessRevocation`) by
 ``jti``, by login family, or by "issued before" time per user. Log-out and refresh-token reuse
-revoke the whole family and end its live sessions on every process (DESIGN invariant 9).
+revoke the whole family and end its live sessions on every process (DESIGN invariant 9); a
+password change does the same to every other family of the user (:meth:`end_other_logins`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class SessionService:
         Raises: InvalidCredentials, Forbidden (a banned account).
         """
         user = await self.accounts.login(email, password)
+        await self.users.record_login(user.id, now)
         return await self.issue(user.id, user.role, now)
 
     async def issue(self, user_id: int, role: Role, now: datetime,
@@ -128,6 +130,25 @@ class SessionService:
         order, so a session closed cannot authenticate again with a token of the family)."""
         await self.access.revoke_family(family)
         await self.ender.end_sessions(user_id, family)
+
+    async def end_other_logins(self, user_id: int, keep_family: str | None,
+                               now: datetime) -> None:
+        """Revoke every login family of the user but ``keep_family`` (a password change; the
+        calling login keeps working), each as log-out revokes one: its refresh tokens, every
+        access token of it, and its live sessions on every process (closed with 4401).
+        ``keep_family`` None (a token from before families): every family. Raises:
+        Unavailable."""
+        for family in await self.refresh_tokens.revoke_other_families(user_id, keep_family,
+                                                                      now):
+            await self._end_family(user_id, family)
+
+    async def end_all_sessions(self, user_id: int, now: datetime) -> None:
+        """Revoke every session of the user (a password reset): refresh tokens, every access
+        token issued until ``now``, and every live session on every process (4401).
+        Raises: Unavailable."""
+        await self.refresh_tokens.revoke_user(user_id, now)
+        await self.access.revoke_user(user_id, now)
+        await self.ender.end_sessions(user_id)
 
     async def purge_expired(self, now: datetime) -> int:
         """Delete refresh tokens that expired before ``now`` (live, spent or revoked: an

@@ -77,6 +77,8 @@ class PgAnalyticsSource:
         self.client = client
 
     async def facts(self, since: date, organizer_id: int | None = None) -> AnalyticsFacts:
+        """Counts from PostgreSQL (the replica when there is one: a report may trail the
+        primary by its replay lag) and live holds from Redis."""
         start = datetime.combine(since, time(), UTC)
         ev_conds: list[Any] = []
         bk_conds: list[Any] = []
@@ -86,7 +88,7 @@ class PgAnalyticsSource:
             ev_conds.append(EventRow.organizer_id == organizer_id)
             bk_conds.append(BookingRow.event_id.in_(own))
             wl_conds.append(WaitlistRow.event_id.in_(own))
-        async with self.db.transaction() as s:
+        async with self.db.read() as s:
             events = (await s.execute(
                 select(EventRow.id, EventRow.name, EventRow.status, EventRow.start_time,
                        capacity_q(), booked_q()).where(*ev_conds)

@@ -87,8 +87,7 @@ class PgBookings:
         ids = sorted(cmd.seat_ids)
         guest = cmd.guest or {}
         try:
-            async with self.db.engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with self.db.statement() as conn:
                 out = (await conn.execute(CONFIRM_SQL, {
                     "event": cmd.event_id, "user": cmd.user_id, "seats": ids,
                     "fence": cmd.fence, "hold": cmd.hold_id,

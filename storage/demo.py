@@ -40,7 +40,7 @@ async def load_demo(settings: Settings) -> str:
 
     assert settings.database_url
     await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url, 2)
+    db = Database.from_settings(settings, 2)
     users_store, events_store, bookings_store = PgUsers(db), PgEvents(db), PgBookings(db)
     now = datetime.now(UTC)
     try:

@@ -68,8 +68,12 @@ class PgEvents:
             return event_from_row(res[0], int(res[1]), int(res[2]), int(res[3]))
 
     async def list_seats(self, event_id: int) -> list[Seat]:
-        """The event's seats, best ``rank`` first (none for an unknown event)."""
-        async with self.db.transaction() as s:
+        """The event's seats, best ``rank`` first (none for an unknown event).
+
+        Read from the replica when there is one: only labels and ranks come from here (each
+        seat's status comes from the live view), so a lag hides a just-added seat briefly.
+        """
+        async with self.db.read() as s:
             rows = (await s.execute(
                 select(*SEAT_COLUMNS).where(SeatRow.event_id == event_id)
                 .order_by(SeatRow.rank))).all()
@@ -110,7 +114,11 @@ class PgEvents:
             return await self._sold(s, event_id)
 
     async def list_events(self, query: EventQuery, now: datetime) -> tuple[list[Event], int]:
-        """A page of events with exact capacity/booked/waitlisted counts, and the total."""
+        """A page of events with capacity/booked/waitlisted counts, and the total.
+
+        Read from the replica when there is one: the counts may trail the primary by its
+        replay lag (the live view has the current ones).
+        """
         conds: list[Any] = []
         if query.q:
             pattern = like_pattern(query.q)
@@ -129,7 +137,7 @@ class PgEvents:
             "utilization": func.coalesce(booked_q() * 1.0 / func.nullif(capacity_q(), 0), 0),
         }[query.sort]
         keys = [sort.desc(), EventRow.id.desc()] if query.order == "desc" else [sort, EventRow.id]
-        async with self.db.transaction() as s:
+        async with self.db.read() as s:
             total = await s.scalar(select(func.count()).select_from(EventRow).where(*conds))
             rows = (await s.execute(
                 select(EventRow, capacity_q(), booked_q(), waitlisted_q()).where(*conds)

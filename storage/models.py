@@ -31,13 +31,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AuditRow",
     "Base",
     "BookingRow",
     "BookingSeatRow",
     "EventRow",
     "IdempotencyKeyRow",
     "NotificationRow",
+    "OrganizerRequestRow",
     "OutboxRow",
+    "PasswordResetRow",
     "RefreshTokenRow",
     "SeatRow",
     "UserRow",
@@ -65,6 +68,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20), default="user")
     banned_at: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class EventRow(Base):
@@ -231,3 +235,53 @@ class RefreshTokenRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(TZ)
     revoked_at: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+class OrganizerRequestRow(Base):
+    """A sign-up that asked to organize (``ORGANIZER_SIGNUP=approval``); one pending per user."""
+
+    __tablename__ = "organizer_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'refused')",
+                        name="ck_organizer_requests_status"),
+        Index("ux_organizer_requests_pending", "user_id", unique=True,
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(TZ)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PasswordResetRow(Base):
+    """A single-use password reset token, kept as its SHA-256 (hex) only."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(TZ)
+    used_at: Mapped[datetime | None] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+class AuditRow(Base):
+    """One admin or organizer action (append-only; ids of deleted objects stay readable, so
+    no foreign keys)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_actor", "actor_id", "id"),
+                      Index("ix_audit_event", "event_id", "id"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(50))
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    target_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -44,7 +44,8 @@ def like_pattern(q: str) -> str:
 def user_from_row(row: UserRow) -> User:
     """The account without its password hash."""
     return User(id=row.id, name=row.name, email=row.email, role=Role(row.role),
-                created_at=row.created_at, banned=row.banned_at is not None)
+                created_at=row.created_at, banned=row.banned_at is not None,
+                last_login_at=row.last_login_at)
 
 
 def seat_from_row(r: Any) -> Seat:

@@ -53,11 +53,30 @@ T = TypeVar("T")
 def script_source(name: str, sharded: bool = False) -> str:
     """The full text of Lua script ``name`` as the hub runs it (the shared helpers first).
 
+    ``hold_begin`` is composed, not a file: ``hold.lua`` then ``confirm_begin.lua`` in one
+    script (one round trip for the book path), each body as a function of its own ARGV.
+    ARGV: 1 grace_ms, then exactly ``hold.lua``'s ARGV. Reply: ``confirm_begin``'s, or the
+    first ``{'ERR', …}``.
+
     ``sharded``: on a Redis Cluster the scripts publish with ``SPUBLISH`` (sharded pub/sub,
     Redis 7: the message stays on the shard that owns the event's slot, which the script's
     keys are on already) instead of ``PUBLISH`` (rebroadcast to every node of the cluster).
     """
-    text = (LUA_DIR / "_lib.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+    lib = (LUA_DIR / "_lib.lua").read_text()
+    if name == "hold_begin":
+        text = "\n".join([
+            lib,
+            "local function step_hold(ARGV)", (LUA_DIR / "hold.lua").read_text(), "end",
+            "local function step_begin(ARGV)", (LUA_DIR / "confirm_begin.lua").read_text(),
+            "end",
+            "local hold_args = {}",
+            "for i = 2, #ARGV do hold_args[i - 1] = ARGV[i] end",
+            "local held = step_hold(hold_args)",
+            "if held[1] == 'ERR' then return held end",
+            "return step_begin({ARGV[4], ARGV[3], ARGV[5], ARGV[1]})",
+        ])
+    else:
+        text = lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()
     if sharded:
         text = text.replace("redis.call('PUBLISH', ", "redis.call('SPUBLISH', ")
     return text
@@ -84,9 +103,9 @@ class RedisSeatView:
     Redis failures become :class:`hub.errors.Unavailable` here, chained to the original.
     """
 
-    SCRIPTS = ("hold", "get_hold", "extend", "release", "confirm_begin", "confirm_abort",
-               "confirm_finish", "free", "sweep", "load", "reconcile", "add_seats", "offer",
-               "waiting", "rebase")
+    SCRIPTS = ("hold", "hold_begin", "get_hold", "extend", "release", "confirm_begin",
+               "confirm_abort", "confirm_finish", "free", "sweep", "load", "reconcile",
+               "add_seats", "offer", "waiting", "rebase")
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
@@ -163,6 +182,13 @@ class RedisSeatView:
         args = [req.event_id, req.user_id, req.token, req.now_ms, req.ttl_ms, req.max_held,
                 req.qty, req.lifetime_ms, req.reserved_for, *req.seat_ids]
         return self._hold(req.event_id, await self._run("hold", req.event_id, args))
+
+    async def hold_begin(self, req: HoldRequest, grace_ms: int) -> Hold:
+        """``hold.lua`` then ``confirm_begin.lua`` in one script (:func:`script_source`): the
+        new hold is already ``confirming``; the reply is ``confirm_begin``'s."""
+        args = [grace_ms, req.event_id, req.user_id, req.token, req.now_ms, req.ttl_ms,
+                req.max_held, req.qty, req.lifetime_ms, req.reserved_for, *req.seat_ids]
+        return self._hold(req.event_id, await self._run("hold_begin", req.event_id, args))
 
     async def get_hold(self, event_id: int, token: str) -> Hold | None:
         return (await self.lookup_hold(event_id, token))[0]

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
                                       extra="ignore", case_sensitive=False)
 
     database_url: str | None = None
+    # Optional streaming replica for lag-tolerant reads (listings, seat labels, analytics);
+    # nothing a hold or confirm decides on is ever read from it (docs/scaling-postgres.md).
+    database_replica_url: str | None = None
+    # DATABASE_URL (and the replica URL) go through PgBouncer in transaction pooling mode:
+    # no named prepared statement outlives a transaction (statement caches off).
+    database_pgbouncer: bool = False
     redis_url: str | None = None
     # REDIS_URL names any one node of a Redis Cluster (storage/redis_conn.py; docs/scaling.md).
     redis_cluster: bool = False
@@ -62,8 +68,16 @@ class Settings(BaseSettings):
     rate_limit_cancels: str = "20/minute"  # per user: DELETE /bookings/{id}, WS cancel
     rate_limit_waitlist: str = "20/minute"  # per user: waitlist join and leave (REST and WS)
     rate_limit_admin: str = "120/minute"  # per user: any non-GET under /admin/
+    rate_limit_password_reset: str = "5/hour"  # per email: POST /auth/password-reset
+    rate_limit_password_reset_ip: str = "30/hour"
+    rate_limit_password: str = "10/minute"  # per user: POST /auth/password (old password tries)
     rate_limit_ws_subscribe: str = "30/second;300/minute"  # per /ws session: subscribe
     allowed_origins: str = ""
+    # REST from other origins (Starlette's CORS middleware): a comma list, "*" for any.
+    cors_origins: str = ""
+    cors_max_age_seconds: int = Field(600, ge=0)  # how long browsers cache a preflight
+    organizer_signup: str = Field("open", pattern="^(open|approval|closed)$")
+    log_format: str = Field("text", pattern="^(text|json)$")
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: IPs, CIDRs or "*");
     # empty: none, the TCP peer is the client.
     forwarded_allow_ips: str = ""
@@ -79,7 +93,7 @@ class Settings(BaseSettings):
     ws_max_sockets_per_user: int = Field(10, ge=0)  # per hub process
     ws_max_subscriptions: int = Field(100, ge=1)  # events one session may watch
     sweep_interval_seconds: float = Field(0.2, gt=0)
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(16, ge=1)  # per process, no overflow (storage.db)
     redis_pool_size: int = Field(64, ge=2)
     smtp_host: str | None = None  # e-mail is off unless set
     smtp_port: int = 25
@@ -93,7 +107,7 @@ class Settings(BaseSettings):
         """E-mail notifications are sent only when ``SMTP_HOST`` is set."""
         return bool(self.smtp_host)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _asyncpg_driver(cls, v: str | None) -> str | None:
         """Accept ``postgres://`` and ``postgresql://`` URLs; use asyncpg."""
@@ -115,6 +129,11 @@ class Settings(BaseSettings):
     def origins(self) -> set[str]:
         """``ALLOWED_ORIGINS`` as a set of ``scheme://host[:port]`` strings."""
         return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """``CORS_ORIGINS`` as ``scheme://host[:port]`` strings (``*``: any origin)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def secret(self) -> str:
         """The JWT signing key: ``JWT_SECRET``, or one generated once and kept in the data dir

@@ -3,6 +3,7 @@
 * Logout puts the access token's ``jti`` on the denylist until the token would expire, and
   its login family (the ``fam`` claim) for one access-token lifetime; refresh-token reuse
   denies the family too, so every access token of that login is refused (DESIGN invariant 9).
+* A password change revokes every other login family of the user, each as log-out does.
 * Banning a user, a role change, or reuse of a spent refresh token records a "revoked before"
   time for the user (epoch ms): every access token issued at or before it is refused
   (``TOKEN_REVOKED``). Tokens carry ``iat`` with millisecond precision, so a token issued
@@ -144,11 +145,25 @@ class RefreshStore:
                             .values(revoked_at=now))
 
     async def revoke_user(self, user_id: int, now: datetime) -> None:
-        """Revoke every live refresh token of a user (ban)."""
+        """Revoke every live refresh token of a user (ban, password reset)."""
         async with self.db.transaction() as s:
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
                                                           RefreshTokenRow.revoked_at.is_(None))
                             .values(revoked_at=now))
+
+    async def revoke_other_families(self, user_id: int, keep_family: str | None,
+                                    now: datetime) -> list[str]:
+        """Revoke the unexpired, unrevoked refresh tokens of the user's login families but
+        ``keep_family`` (a password change); returns those families, sorted."""
+        conds = [RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None),
+                 RefreshTokenRow.expires_at > now]
+        if keep_family is not None:
+            conds.append(RefreshTokenRow.family_id != keep_family)
+        async with self.db.transaction() as s:
+            families = (await s.scalars(update(RefreshTokenRow).where(*conds)
+                                        .values(revoked_at=now)
+                                        .returning(RefreshTokenRow.family_id))).all()
+        return sorted(set(families))
 
     async def purge(self, now: datetime) -> int:
         """Delete refresh tokens that expired before ``now``; returns how many.

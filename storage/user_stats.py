@@ -1,15 +1,14 @@
 """Accounts with their activity counts: :class:`hub.ports.people.PeopleSource`.
 
 Every count is a correlated subquery on ``users``, so one statement returns a page sorted
-by any of them. ``last_login_at`` is read when the ``users`` table has that column (a later
-migration adds it); until then it is null.
+by any of them. ``last_login_at`` is the ``users`` column every log-in sets (migration 0003a).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, Select, cast, func, literal, null, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 
 from hub.errors import NotFound
 from hub.ports.people import Person, PersonQuery, UserStats
@@ -23,7 +22,6 @@ __all__ = ["PgPeople"]
 def _columns() -> dict[str, Any]:
     """The stats columns, labelled by their :data:`hub.ports.people.SORT_KEYS` names."""
     mine = BookingRow.user_id == UserRow.id
-    last_login = getattr(UserRow, "last_login_at", None)
     return {
         "bookings": select(func.count()).where(mine).correlate(UserRow).scalar_subquery(),
         "cancellations": select(func.count()).where(mine, BookingRow.status == "CANCELLED")
@@ -33,9 +31,7 @@ def _columns() -> dict[str, Any]:
         .where(mine, BookingSeatRow.active).correlate(UserRow).scalar_subquery(),
         "events_organized": select(func.count()).where(EventRow.organizer_id == UserRow.id)
         .correlate(UserRow).scalar_subquery(),
-        # A typed null, not a bare NULL: PostgreSQL refuses ORDER BY of a constant.
-        "last_login_at": (last_login if last_login is not None
-                          else cast(null(), DateTime(timezone=True))),
+        "last_login_at": UserRow.last_login_at,
     }
 
 

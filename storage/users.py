@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import AlreadyExists, NotFound
@@ -107,3 +107,35 @@ class PgUsers:
                 row.banned_at = now
             await s.flush()
             return user_from_row(row)
+
+    async def set_name(self, user_id: int, name: str) -> User:
+        """Raises: NotFound."""
+        async with self.db.transaction() as s:
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            if row is None:
+                raise NotFound("No such user.")
+            row.name = name
+            await s.flush()
+            return user_from_row(row)
+
+    async def password_hash(self, user_id: int) -> str:
+        """Raises: NotFound."""
+        async with self.db.transaction() as s:
+            hashed = await s.scalar(select(UserRow.password_hash).where(UserRow.id == user_id))
+            if hashed is None:
+                raise NotFound("No such user.")
+            return hashed
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Raises: NotFound."""
+        async with self.db.transaction() as s:
+            res = await s.execute(update(UserRow).where(UserRow.id == user_id)
+                                  .values(password_hash=password_hash))
+            if not res.rowcount:  # type: ignore[attr-defined]
+                raise NotFound("No such user.")
+
+    async def record_login(self, user_id: int, now: datetime) -> None:
+        """Set ``last_login_at``."""
+        async with self.db.transaction() as s:
+            await s.execute(update(UserRow).where(UserRow.id == user_id)
+                            .values(last_login_at=now))

@@ -138,7 +138,7 @@ async def run_verify(settings: Settings, event_id: int | None = None, *,
                      repair: bool = False) -> list[str]:
     """All checks; with ``repair``, events whose views disagree are rebuilt and rechecked."""
     assert settings.database_url and settings.redis_url
-    db = Database(settings.database_url, 2)
+    db = Database.from_settings(settings, 2)
     r = connect(settings.redis_url, settings.redis_cluster, 4)
     try:
         problems = await check_postgres(db, event_id)

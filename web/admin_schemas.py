@@ -35,10 +35,12 @@ from web.schemas import (
 __all__ = [
     "AdminBookingsQuery",
     "AttendeesQuery",
+    "AuditQuery",
     "EventListQuery",
     "EventPatchIn",
     "MyBookingsQuery",
     "MyEventsQuery",
+    "OrganizerRequestsQuery",
     "RefreshIn",
     "RoleIn",
     "SeatsGenerateIn",
@@ -116,6 +118,15 @@ class UsersQuery(_Query):
     sort: Literal["id", "name", "created_at", "bookings", "seats", "cancellations",
                   "events_organized", "last_login_at"] = "id"
     order: Literal["asc", "desc"] = "asc"
+
+
+class AuditQuery(_Query):
+    actor_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    event_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+
+
+class OrganizerRequestsQuery(_Query):
+    status: Literal["pending", "approved", "refused"] | None = "pending"
 
 
 class AdminBookingsQuery(_Query):

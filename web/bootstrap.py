@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from hub.accounts import AccountService, UserAdmin
 from hub.analytics import AnalyticsService
+from hub.audit import AuditService
 from hub.booking_changes import BookingChanges
 from hub.bookings import BookingService
 from hub.box_office import BoxOffice
@@ -28,11 +29,14 @@ from hub.holds import HoldLimits
 from hub.idempotency import IdempotencyService
 from hub.live import LiveFeed
 from hub.notifications import NotificationService
+from hub.organizers import OrganizerDesk
 from hub.people import PeopleService
+from hub.self_service import SelfService
 from hub.services import Services
 from hub.sessions import SessionService
 from hub.waitlist import WaitlistService
 from storage.analytics import PgAnalyticsSource, RedisReportCache
+from storage.audit import PgAuditLog
 from storage.bookings import PgBookings
 from storage.db import Database
 from storage.events import PgEvents
@@ -40,8 +44,10 @@ from storage.idempotency import IdempotencyStore
 from storage.keys import user_channel
 from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
+from storage.organizers import PgOrganizerRequests
 from storage.pubsub import RedisChannels, publish
 from storage.redis_conn import close_client, connect
+from storage.resets import PgPasswordResets
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
 from storage.sharded_pubsub import ShardedChannels
@@ -87,7 +93,7 @@ async def build(settings: Settings) -> Runtime:
     ``settings.database_url`` and ``settings.redis_url`` must be set.
     """
     assert settings.database_url and settings.redis_url
-    db = Database(settings.database_url, settings.db_pool_size)
+    db = Database.from_settings(settings)
     # One Redis on a blocking pool, or a Redis Cluster client (REDIS_CLUSTER; docs/scaling.md).
     cluster = settings.redis_cluster
     client = connect(settings.redis_url, cluster, settings.redis_pool_size)
@@ -117,7 +123,11 @@ async def build(settings: Settings) -> Runtime:
                    max_held_seats_per_user=settings.max_held_seats_per_user,
                    confirm_grace_seconds=settings.confirm_grace_seconds),
         reports, waitlist)
-    accounts = AccountService(users, BcryptHasher(settings.bcrypt_rounds))
+    hasher, requests = BcryptHasher(settings.bcrypt_rounds), PgOrganizerRequests(db)
+    accounts = AccountService(users, hasher, organizer_signup=settings.organizer_signup,
+                              requests=requests)
+    audit = AuditService(PgAuditLog(db))
+    sessions = SessionService(accounts, users, refresh, denylist, tokens, ender)
     events = EventService(events_store, view, settings.hold_ttl_seconds,
                           settings.waitlist_offer_seconds)
 
@@ -158,12 +168,13 @@ async def build(settings: Settings) -> Runtime:
 
     services = Services(
         accounts=accounts,
-        sessions=SessionService(accounts, users, refresh, denylist, tokens, ender),
-        users=UserAdmin(accounts, users, refresh, denylist, ender),
+        sessions=sessions,
+        users=UserAdmin(accounts, users, refresh, denylist, ender, audit),
         people=PeopleService(PgPeople(db)),
         events=events,
         event_admin=EventAdmin(events, events_store, bookings_store, view,
-                               bookings.seats_freed, bookings.ensure_view, reports.invalidate),
+                               bookings.seats_freed, bookings.ensure_view, reports.invalidate,
+                               audit),
         bookings=bookings,
         booking_changes=BookingChanges(bookings),
         waitlist=waitlist,
@@ -174,6 +185,9 @@ async def build(settings: Settings) -> Runtime:
         live=LiveFeed(broadcaster, LiveStats(client, view.live_events),
                       events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
+        self_service=SelfService(users, hasher, PgPasswordResets(db), sessions),
+        organizers=OrganizerDesk(requests, denylist, ender, audit),
+        audit=audit,
     )
     services_ref.append(services)
     await channels.start()

@@ -8,13 +8,14 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
 import uvicorn
 
 from storage.settings import Settings
+from web.request_log import configure_logging
 
 __all__ = ["main"]
 
@@ -88,8 +89,14 @@ def stores(settings: Settings, stopped_code: int = 130) -> Iterator[Settings]:
 @cli.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-          workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
-    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set)."""
+          workers: Annotated[int | None, typer.Option(
+              min=1, envvar="WEB_CONCURRENCY",
+              help="Worker processes (default: one per CPU core).")] = None) -> None:
+    """Migrate, then serve REST + WebSocket + pages (embedded stores when no URLs are set).
+
+    ``workers``: ``--workers``, else ``WEB_CONCURRENCY``, else ``os.cpu_count()`` — every core,
+    since one worker's event loop is the limit of the booking path (docs/benchmarks.md).
+    """
     import shutil
     import tempfile
 
@@ -128,9 +135,15 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
             os.environ["JWT_SECRET"] = settings.secret()
             upgrade(settings.database_url)
             typer.echo(banner(host, port, base, settings,
-                              asyncio.run(_event_count(settings.database_url))))
+                              asyncio.run(_event_count(settings))))
+            # LOG_FORMAT=json: uvicorn's own lines go through the hub's JSON formatter too.
+            extra: dict[str, Any] = {}
+            if settings.log_format == "json":
+                configure_logging(settings.log_level, "json")
+                extra["log_config"] = None
             config = uvicorn.Config(
-                "web.app:asgi", factory=True, host=host, port=port, workers=workers,
+                "web.app:asgi", factory=True, host=host, port=port,
+                workers=workers or os.cpu_count() or 1, **extra,
                 ws_max_size=settings.ws_max_message_bytes, log_level=settings.log_level,
                 lifespan="on", access_log=False,
                 proxy_headers=bool(settings.forwarded_allow_ips),
@@ -160,14 +173,14 @@ def _run(config: uvicorn.Config) -> None:
         raise typer.Exit(3)
 
 
-async def _event_count(database_url: str) -> int:
+async def _event_count(settings: Settings) -> int:
     """How many events the database lists (the banner suggests ``evently demo`` at 0)."""
     from hub.ports import EventQuery
     from storage.db import Database
     from storage.events import PgEvents
     from web.clock import utcnow
 
-    db = Database(database_url, 1)
+    db = Database.from_settings(settings, 1)
     try:
         _, total = await PgEvents(db).list_events(EventQuery(limit=1), utcnow())
         return total
@@ -245,7 +258,7 @@ def user_add(email: str,
 
         assert settings.database_url
         await asyncio.to_thread(upgrade, settings.database_url)
-        db = Database(settings.database_url, 1)
+        db = Database.from_settings(settings, 1)
         try:
             accounts = AccountService(PgUsers(db), BcryptHasher(settings.bcrypt_rounds))
             user = await accounts.add_or_update(email, password, name, role_value, utcnow())

@@ -4,8 +4,9 @@
   hub's own origin (the pages are plain ES modules under ``web/static``, no CDN); WebSocket
   connections to the same host (``'self'`` covers ``ws:``/``wss:`` of the page's host in
   CSP Level 3); no plugins, no ``<base>`` hijack, forms post only to the hub, and
-  ``frame-ancestors 'none'`` (no framing, against clickjacking). Swagger UI (``/docs``) sets
-  inline styles and draws icons from ``data:`` URLs, so its policy allows those two.
+  ``frame-ancestors 'none'`` (no framing, against clickjacking). Swagger UI (``/docs``) and
+  ReDoc (``/redoc``) set inline styles and draw icons and fonts from ``data:`` URLs, so
+  their policy allows those.
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (older browsers),
   ``Referrer-Policy: no-referrer``, ``Cross-Origin-Opener-Policy: same-origin``.
 
@@ -23,7 +24,8 @@ _COMMON_CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; "
                "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
                "frame-ancestors 'none'")
 PAGE_CSP = _COMMON_CSP + "; img-src 'self' data:; style-src 'self'"
-DOCS_CSP = _COMMON_CSP + "; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+DOCS_CSP = (_COMMON_CSP.replace("font-src 'self'", "font-src 'self' data:")
+            + "; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
 
 _FIXED = {
     "x-content-type-options": "nosniff",
@@ -35,7 +37,7 @@ _FIXED = {
 
 def headers_for(path: str) -> dict[str, str]:
     """The security headers of a response to ``path`` (lower-case names)."""
-    docs = path == "/docs" or path.startswith("/docs/")
+    docs = path in ("/docs", "/redoc") or path.startswith(("/docs/", "/redoc/"))
     return {**_FIXED, "content-security-policy": DOCS_CSP if docs else PAGE_CSP}
 
 

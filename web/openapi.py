@@ -60,8 +60,9 @@ _AUTH = (401,)
 _W = (400, 413, 422)  # a body or query that does not parse / is too large / breaks a rule
 
 OPERATIONS: tuple[Op, ...] = (
-    Op("POST", "/auth/signup", "Create an account", "auth", {201: "User"}, (*_W, 409, 429),
-       body="SignupIn"),
+    Op("POST", "/auth/signup",
+       "Create an account (role organizer as ORGANIZER_SIGNUP allows: open, approval, closed)",
+       "auth", {201: "User"}, (*_W, 403, 409, 429), body="SignupIn"),
     Op("POST", "/auth/login", "Get an access and refresh token", "auth", {200: "TokenPair"},
        (*_W, 401, 429), body="LoginIn"),
     Op("POST", "/auth/refresh", "Trade a refresh token for a new pair (the old one is spent)",
@@ -69,6 +70,17 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/auth/logout", "Revoke this access token and its refresh family", "auth",
        {204: None}, _AUTH, auth=True),
     Op("GET", "/auth/me", "Who am I", "auth", {200: "User"}, _AUTH, auth=True),
+    Op("PATCH", "/auth/me", "Change my name", "auth", {200: "User"}, (*_W, *_AUTH),
+       auth=True, body="MeIn"),
+    Op("POST", "/auth/password",
+       "Change my password (needs the old one); every other session is revoked", "auth",
+       {204: None}, (*_W, *_AUTH, 429), auth=True, body="PasswordChangeIn"),
+    Op("POST", "/auth/password-reset",
+       "E-mail a single-use reset token valid 15 minutes (202 whether or not the address "
+       "has an account)", "auth", {202: None}, (*_W, 429), body="PasswordResetIn"),
+    Op("POST", "/auth/password-reset/confirm",
+       "Set a new password with a reset token; every session is revoked", "auth",
+       {204: None}, _W, body="PasswordResetConfirmIn"),
     Op("GET", "/events", "List events", "events", {200: "EventPage"}, _W, query=(
         *_PAGE, _q("q", {"type": "string", "maxLength": 200}, "Search in names and venues."),
         _q("sort", {"enum": ["start_time", "name", "utilization", "created_at"],
@@ -164,6 +176,20 @@ OPERATIONS: tuple[Op, ...] = (
        {200: "User"}, (*_W, *_AUTH, 403, 404, 429), auth=True, body="RoleIn"),
     Op("DELETE", "/admin/users/{user_id}", "Ban an account (no log-in, tokens revoked)",
        "admin", {200: "any", 204: None}, (*_AUTH, 403, 404, 429), auth=True),
+    Op("GET", "/admin/organizer-requests", "Organizer sign-ups (ORGANIZER_SIGNUP=approval)",
+       "admin", {200: "OrganizerRequestPage"}, (*_W, *_AUTH, 403), auth=True, query=(
+           _q("status", {"enum": ["pending", "approved", "refused"], "default": "pending"}),
+           *_PAGE)),
+    Op("POST", "/admin/organizer-requests/{request_id}/approve",
+       "Approve: the account becomes an organizer", "admin", {200: "OrganizerRequest"},
+       (*_AUTH, 403, 404, 409, 429), auth=True),
+    Op("POST", "/admin/organizer-requests/{request_id}/refuse",
+       "Refuse: the account stays a user", "admin", {200: "OrganizerRequest"},
+       (*_AUTH, 403, 404, 409, 429), auth=True),
+    Op("GET", "/admin/audit", "The audit trail of admin and organizer actions, newest first",
+       "admin", {200: "AuditPage"}, (*_W, *_AUTH, 403), auth=True, query=(
+           _q("actor_id", {"type": "integer", "minimum": 1}),
+           _q("event_id", {"type": "integer", "minimum": 1}), *_PAGE)),
     Op("GET", "/admin/analytics/summary",
        "Totals, daily counts and per-event utilization (organizers: their events only)",
        "admin", {200: "AnalyticsSummary"}, (*_W, *_AUTH, 403), auth=True,
@@ -177,6 +203,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/metrics", "Prometheus metrics, summed over workers", "ops", {200: "text"}),
     Op("GET", "/openapi.json", "This document", "ops", {200: "any"}),
     Op("GET", "/docs", "Interactive API documentation", "ops", {200: "html"}),
+    Op("GET", "/redoc", "API reference (ReDoc)", "ops", {200: "html"}),
     Op("GET", "/asyncapi.json", "The AsyncAPI document of the WebSocket /ws", "ops",
        {200: "any"}),
     Op("GET", "/docs/ws", "The WebSocket protocol's documentation page", "ops",
@@ -205,11 +232,12 @@ _PATH_PARAMS = {
     "entry_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     "notification_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     "user_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "request_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     "hold_id": {"type": "string", "minLength": 1, "maxLength": 200,
                 "description": "Opaque."},
 }
-_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/docs/ws",
-             "/", "/admin"}
+_NO_STORE = {"/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/asyncapi.json",
+             "/docs/ws", "/", "/admin"}
 
 
 def _model(name: str) -> type[BaseModel]:

@@ -4,6 +4,7 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
 
     POST /auth/login                 login_ip per client IP, login per email (JSON body)
     POST /auth/signup                signup_ip per client IP, signup per email
+    POST /auth/password-reset        password_reset_ip per client IP, password_reset per email
     any non-GET under /admin/        admin per user
     the user actions of USER_ACTIONS per user, over REST and WebSocket alike:
       holds         POST /events/{id}/holds                        WS hold
@@ -13,6 +14,7 @@ Which requests count, and against which key (limits come from ``RATE_LIMIT_*`` s
       admin         GET /admin/events/{id}/attendees.csv (a whole guest list per call)
       waitlist      POST /events/{id}/waitlist, DELETE /waitlists/{id}
                                                                    WS waitlist.join, .leave
+      password      POST /auth/password (guesses of the old password; REST only)
 
 The user comes from the bearer token's signature alone (no Redis check): a bad token is not
 limited by user here, the route answers 401. Over a limit the answer is the contract's 429
@@ -62,6 +64,9 @@ RULES: dict[str, str] = {
     "login_ip": "rate_limit_login_ip",
     "signup": "rate_limit_signup",
     "signup_ip": "rate_limit_signup_ip",
+    "password_reset": "rate_limit_password_reset",
+    "password_reset_ip": "rate_limit_password_reset_ip",
+    "password": "rate_limit_password",
     "holds": "rate_limit_holds",
     "bookings": "rate_limit_bookings",
     "hold_changes": "rate_limit_hold_changes",
@@ -83,6 +88,7 @@ USER_ACTIONS: Sequence[tuple[str, str, str, str | None]] = (
     ("admin", "GET", r"^/admin/events/[^/]+/attendees\.csv$", None),
     ("waitlist", "POST", r"^/events/[^/]+/waitlist$", "waitlist.join"),
     ("waitlist", "DELETE", r"^/waitlists/[^/]+$", "waitlist.leave"),
+    ("password", "POST", r"^/auth/password$", None),
 )
 #: WebSocket op -> rule, from :data:`USER_ACTIONS`.
 WS_RULES: dict[str, str] = {op: rule for rule, _, _, op in USER_ACTIONS if op is not None}
@@ -204,7 +210,8 @@ async def check_op(holder: Any, op: str, user_id: int) -> None:
 
 _USER_RULES: Sequence[tuple[str, re.Pattern[str], str]] = tuple(
     (method, re.compile(pattern), rule) for rule, method, pattern, _ in USER_ACTIONS)
-_EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup"}
+_EMAIL_RULES = {"/auth/login": "login", "/auth/signup": "signup",
+                "/auth/password-reset": "password_reset"}
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

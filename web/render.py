@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.model import Attendee, Booking, Event, Hold, Notification, Seat, User, WaitlistEntry
-from hub.ports import Snapshot, SweptHold
+from hub.ports import AuditEntry, OrganizerRequest, Snapshot, SweptHold
 from hub.ports.people import Person
 from hub.sessions import TokenPair
 from hub.settlement import HoldOutcome
@@ -94,7 +94,7 @@ def notification(n: Notification) -> dict[str, Any]:
 
 # -- accounts, event administration, paging (CONTRACT §2 /admin/*) ----------------------------
 
-__all__ += ["admin_user", "attendee", "page"]
+__all__ += ["admin_user", "attendee", "audit_entry", "organizer_request", "page"]
 
 
 def page(items: list[dict[str, Any]], total: int, number: int, size: int) -> dict[str, Any]:
@@ -103,8 +103,22 @@ def page(items: list[dict[str, Any]], total: int, number: int, size: int) -> dic
 
 
 def admin_user(u: User) -> dict[str, Any]:
-    """A user as admins see it: :func:`user` plus ``banned``."""
-    return {**user(u), "banned": u.banned}
+    """A user as admins see it: :func:`user` plus ``banned`` and ``last_login_at``."""
+    return {**user(u), "banned": u.banned, "last_login_at": u.last_login_at}
+
+
+def organizer_request(r: OrganizerRequest) -> dict[str, Any]:
+    """``GET /admin/organizer-requests`` items."""
+    return {"id": r.id, "user_id": r.user_id, "name": r.user_name, "email": r.user_email,
+            "status": r.status, "created_at": r.created_at, "decided_at": r.decided_at,
+            "decided_by": r.decided_by}
+
+
+def audit_entry(e: AuditEntry) -> dict[str, Any]:
+    """``GET /admin/audit`` items."""
+    return {"id": e.id, "at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
+            "action": e.action, "event_id": e.event_id, "target_user_id": e.target_user_id,
+            "details": e.details}
 
 
 def person(p: Person) -> dict[str, Any]:

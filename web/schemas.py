@@ -12,7 +12,7 @@ Rules every input model follows (:class:`InputModel`): no string holds a NUL cha
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -39,7 +39,11 @@ __all__ = [
     "InputModel",
     "Instant",
     "LoginIn",
+    "MeIn",
     "Password",
+    "PasswordChangeIn",
+    "PasswordResetConfirmIn",
+    "PasswordResetIn",
     "SeatMapIn",
     "SectionIn",
     "SignupIn",
@@ -104,6 +108,34 @@ class SignupIn(StrictIn):
     name: Name
     email: Email
     password: Password
+    role: Literal["user", "organizer"] = Field(
+        "user", description="organizer: as ORGANIZER_SIGNUP allows (open, approval, closed)")
+
+
+class MeIn(StrictIn):
+    """``PATCH /auth/me``."""
+
+    name: Name
+
+
+class PasswordChangeIn(StrictIn):
+    """``POST /auth/password``."""
+
+    old_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class PasswordResetIn(StrictIn):
+    """``POST /auth/password-reset``."""
+
+    email: Email
+
+
+class PasswordResetConfirmIn(StrictIn):
+    """``POST /auth/password-reset/confirm``."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_password: Password
 
 
 class LoginIn(StrictIn):

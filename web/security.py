@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,10 +25,17 @@ class TokenCodec:
     """:class:`hub.sessions.TokenCodec` on PyJWT. ``access_ttl`` / ``refresh_ttl`` are
     seconds."""
 
+    #: verified access tokens kept (token → principal, until its ``exp`` or at most
+    #: ``CACHE_SECONDS``), so a busy client's requests skip the HMAC and JSON work; the
+    #: denylist is still read per request (hub.sessions), so revocation is not delayed.
+    CACHE_SIZE = 8192
+    CACHE_SECONDS = 60.0
+
     def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
         self.secret = secret
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def issue(self, user_id: int, role: Role, now: datetime, *, kind: str = "access",
               family: str | None = None, jti: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -66,15 +74,26 @@ class TokenCodec:
         return claims
 
     def principal(self, token: str) -> Principal:
-        """An access token's principal. Raises: TokenExpired, Unauthenticated."""
+        """An access token's principal. Raises: TokenExpired, Unauthenticated.
+
+        A token verified in the last ``CACHE_SECONDS`` is answered from memory while
+        ``time.time()`` is before its ``exp`` (PyJWT's own rule: expired at ``exp``)."""
+        hit = self._verified.get(token)
+        now = time.time()
+        if hit is not None and now < hit[1]:
+            return hit[0]
         c = self.decode(token)
         try:
-            return Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
-                             issued_at=datetime.fromtimestamp(float(c["iat"]), UTC),
-                             expires_at=datetime.fromtimestamp(int(c["exp"]), UTC),
-                             family=str(c["fam"]) if c.get("fam") else None)
+            p = Principal(id=int(c["sub"]), role=Role(c["role"]), jti=str(c["jti"]),
+                          issued_at=datetime.fromtimestamp(float(c["iat"]), UTC),
+                          expires_at=datetime.fromtimestamp(int(c["exp"]), UTC),
+                          family=str(c["fam"]) if c.get("fam") else None)
         except (KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        self._verified[token] = (p, min(float(c["exp"]), now + self.CACHE_SECONDS))
+        return p
 
 
 class BcryptHasher:

@@ -264,3 +264,49 @@ class Ready(_Out):
     status: str
     postgres: str
     redis: str
+
+
+class OrganizerRequest(_Out):
+    """A sign-up that asked to organize (``ORGANIZER_SIGNUP=approval``)."""
+
+    id: int
+    user_id: int
+    name: str
+    email: str
+    status: Literal["pending", "approved", "refused"]
+    created_at: AwareDatetime
+    decided_at: AwareDatetime | None
+    decided_by: int | None = Field(description="The deciding admin's user id.")
+
+
+class OrganizerRequestPage(_Out):
+    items: list[OrganizerRequest]
+    total: int
+    page: int
+    page_size: int
+
+
+class AuditEntry(_Out):
+    """One admin or organizer action."""
+
+    id: int
+    at: AwareDatetime
+    actor_id: int
+    actor_role: Role
+    action: str = Field(description="event.create, event.update, event.deactivate, "
+                                    "event.delete, event.seats_generate, user.create, "
+                                    "user.role, user.ban, organizer_request.approve, "
+                                    "organizer_request.refuse")
+    event_id: int | None
+    target_user_id: int | None
+    details: dict[str, Any]
+
+
+class AuditPage(_Out):
+    items: list[AuditEntry]
+    total: int
+    page: int
+    page_size: int
+
+
+__all__ += ["AuditEntry", "AuditPage", "OrganizerRequest", "OrganizerRequestPage"]

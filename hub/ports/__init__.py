@@ -12,6 +12,9 @@ module                 interfaces                                           impl
 :mod:`.users`          :class:`UserStore`, :class:`RefreshTokens`,          ``storage.users``,
                        :class:`AccessRevocation`, :class:`SessionEnder`,    ``storage.tokens``,
                        :class:`PasswordHasher`                              ``web.security``
+:mod:`.accounts`       :class:`OrganizerRequestStore`,                      ``storage.organizers``,
+                       :class:`PasswordResetStore`, :class:`AuditLog`       ``storage.resets``,
+                                                                            ``storage.audit``
 :mod:`.waitlist`       :class:`WaitlistStore`, :class:`PromotionTx`         ``storage.waitlist``
 :mod:`.push`           :class:`Notifier`, :class:`ChannelDriver`            ``web.notifier``,
                                                                             ``storage.pubsub``
@@ -29,6 +32,14 @@ view, **0 means the event's TTL** (see :mod:`.seats`).
 
 from __future__ import annotations
 
+from hub.ports.accounts import (
+    AuditEntry,
+    AuditLog,
+    OrganizerRequest,
+    OrganizerRequestStore,
+    PasswordResetStore,
+    ResetMail,
+)
 from hub.ports.analytics import AnalyticsFacts, AnalyticsSource, EventSales, ReportCache
 from hub.ports.bookings import BookingChange, BookingStore, ChangedBooking, ConfirmCommand
 from hub.ports.events import EventQuery, EventStore, NewEvent, SeatPlan
@@ -67,6 +78,8 @@ __all__ = [
     "AccessRevocation",
     "AnalyticsFacts",
     "AnalyticsSource",
+    "AuditEntry",
+    "AuditLog",
     "BookingChange",
     "BookingStore",
     "ChangedBooking",
@@ -82,13 +95,17 @@ __all__ = [
     "NewEvent",
     "Notifications",
     "Notifier",
+    "OrganizerRequest",
+    "OrganizerRequestStore",
     "PasswordHasher",
+    "PasswordResetStore",
     "Principal",
     "PromotionBooker",
     "PromotionTx",
     "Readiness",
     "RefreshTokens",
     "ReportCache",
+    "ResetMail",
     "SeatPlan",
     "SeatView",
     "SessionEnder",

@@ -154,6 +154,11 @@ class SeatView(Protocol):
         Raises: NotFound, Forbidden."""
         ...
 
+    async def hold_begin(self, req: HoldRequest, grace_ms: int) -> Hold:
+        """:meth:`hold` and then :meth:`confirm_begin` on the new hold, atomically in one call
+        (the book path). Raises what both raise."""
+        ...
+
     async def confirm_begin(self, event_id: int, token: str, user_id: int, now_ms: int,
                             grace_ms: int) -> Hold:
         """Reserve the hold for its confirm transaction (state ``confirming``, lease pushed

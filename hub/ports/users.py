@@ -53,6 +53,22 @@ class UserStore(Protocol):
         """Mark banned at ``now`` (an earlier ban is kept). Raises: NotFound."""
         ...
 
+    async def set_name(self, user_id: int, name: str) -> User:
+        """Raises: NotFound."""
+        ...
+
+    async def password_hash(self, user_id: int) -> str:
+        """The account's bcrypt hash. Raises: NotFound."""
+        ...
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Raises: NotFound."""
+        ...
+
+    async def record_login(self, user_id: int, now: datetime) -> None:
+        """Set the account's ``last_login_at`` to ``now``."""
+        ...
+
 
 class PasswordHasher(Protocol):
     """bcrypt, run off the event loop by the implementation (``web.security``)."""
@@ -95,7 +111,14 @@ class RefreshTokens(Protocol):
         ...
 
     async def revoke_user(self, user_id: int, now: datetime) -> None:
-        """Revoke every refresh token of the user (ban, role change)."""
+        """Revoke every refresh token of the user (ban, password reset)."""
+        ...
+
+    async def revoke_other_families(self, user_id: int, keep_family: str | None,
+                                    now: datetime) -> list[str]:
+        """Revoke the live (unexpired, unrevoked) refresh tokens of every login family of the
+        user but ``keep_family`` (None: of every family), in one transaction; returns those
+        families (a password change then ends each as log-out does)."""
         ...
 
     async def purge(self, now: datetime) -> int:

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_subscribe:  # connect-only sessions are idle: keep them past WS_IDLE_SECONDS
             env.setdefault("WS_IDLE_SECONDS", "86400")
         server = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "1"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import engine_options
 from storage.models import Base
 
 config = context.config
@@ -24,7 +25,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _online() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    # PgBouncer-safe (unique statement names, no caches): a URL may name a pooler.
+    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "",
+                                 **engine_options(True, "evently-migrate"))
     async with engine.connect() as conn:
         await conn.run_sync(_run)
     await engine.dispose()

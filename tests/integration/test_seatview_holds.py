@@ -177,3 +177,20 @@ async def test_a_hold_on_a_seat_sold_elsewhere_cannot_confirm(view: RedisSeatVie
     with pytest.raises(SeatUnavailable) as err:
         await view.confirm_begin(EVENT, "a", 7, NOW + 2, 5000)
     assert err.value.details["seat_ids"] == [2]
+
+
+async def test_hold_begin_takes_the_hold_already_confirming(view: RedisSeatView) -> None:
+    """The book path's one script: a hold that only ``confirm_finish`` (or abort) can move on,
+    with the same refusals as ``hold``."""
+    await view.load(source(5), NOW)
+    begun = await view.hold_begin(hold_request(7, "a", qty=2), 5000)
+    assert len(begun.seat_ids) == 2 and begun.user_id == 7
+    with pytest.raises(HoldExpired):  # already confirming
+        await view.confirm_begin(EVENT, "a", 7, NOW + 1, 5000)
+    await view.confirm_finish(EVENT, "a", begun.seat_ids, NOW + 2)
+    assert await view.counts(EVENT) == EventCounts(available=3, held=0, sold=2)
+    with pytest.raises(HoldLimit):
+        await view.hold_begin(hold_request(8, "b", qty=3, max_held=2), 5000)
+    await view.hold_begin(hold_request(8, "c", qty=3), 5000)
+    with pytest.raises(SoldOut):
+        await view.hold_begin(hold_request(9, "d", qty=1), 5000)

@@ -18,7 +18,8 @@ __all__ = ["TABLES", "TestStores", "clean", "open_stores", "pg_url", "run_sync",
 
 T = TypeVar("T")
 TABLES = ("email_outbox", "notifications", "waitlist_entries", "booking_seats", "bookings",
-          "idempotency_keys", "refresh_tokens", "seats", "events", "users")
+          "idempotency_keys", "refresh_tokens", "seats", "events", "users",
+          "organizer_requests", "password_resets", "audit_log")
 
 
 def timing(seconds: float) -> float:

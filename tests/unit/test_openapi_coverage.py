@@ -8,8 +8,8 @@ from starlette.routing import Route
 from web.app import create_app
 from web.openapi import document
 
-#: served but not API operations: the Swagger UI's own files
-UNDOCUMENTED = {("GET", "/docs/assets/{name}")}
+#: served but not API operations: the Swagger UI's and ReDoc's own files
+UNDOCUMENTED = {("GET", "/docs/assets/{name}"), ("GET", "/redoc/assets/{name}")}
 
 
 def test_every_served_route_is_documented() -> None:

@@ -30,11 +30,15 @@ def test_every_rule_has_a_setting_and_every_ws_op_exists() -> None:
     ("DELETE", "/bookings/9", "cancels"),
     ("POST", "/events/3/waitlist", "waitlist"),
     ("DELETE", "/waitlists/4", "waitlist"),
+    ("POST", "/auth/password", "password"),
+    ("POST", "/auth/password-reset", None),
+    ("PATCH", "/auth/me", None),
     ("GET", "/holds/3.abcdefgh", None),
     ("GET", "/waitlists/me", None),
 ])
 def test_rest_paths_map_to_their_rule(method: str, path: str, rule: str | None) -> None:
-    assert _rules_of(method, path) == (None, rule)
+    email_rule = "password_reset" if path == "/auth/password-reset" else None
+    assert _rules_of(method, path) == (email_rule, rule)
 
 
 def test_every_rest_pattern_matches_a_route() -> None:

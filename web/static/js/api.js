@@ -119,10 +119,11 @@ export function refreshTokens() {
 /**
  * One REST call. Sends the bearer token when signed in; on a 401 other than bad credentials it
  * refreshes once and retries; if that fails the session is cleared (the page then shows sign-in).
+ * `raw: true` returns the successful Response itself (for a download such as CSV).
  * @returns {Promise<any>} parsed JSON, or null for 204
  * @throws {AppError}
  */
-export async function request(method, path, { body, auth = true, headers = {}, retry = true } = {}) {
+export async function request(method, path, { body, auth = true, headers = {}, retry = true, raw = false } = {}) {
   if (auth && retry && session.refresh && session.expiresSoon()) {
     await refreshTokens().catch(() => {});
   }
@@ -142,6 +143,7 @@ export async function request(method, path, { body, auth = true, headers = {}, r
     throw new AppError("NETWORK", "The server can't be reached.", { status: 0, details: { cause: String(cause) } });
   }
   if (res.ok) {
+    if (raw) return res;
     if (res.status === 204) return null;
     const text = await res.text();
     return text ? JSON.parse(text) : null;
@@ -153,7 +155,7 @@ export async function request(method, path, { body, auth = true, headers = {}, r
     } catch {
       throw err;
     }
-    return request(method, path, { body, auth, headers, retry: false });
+    return request(method, path, { body, auth, headers, retry: false, raw });
   }
   throw err;
 }
@@ -172,10 +174,16 @@ export async function login(email, password) {
   return pair;
 }
 
-/** Create an account, then sign in with it. */
-export async function signup(name, email, password) {
-  await request("POST", "/auth/signup", { body: { name, email, password }, auth: false });
-  return login(email, password);
+/**
+ * Create an account (role "user" or "organizer"), then sign in with it.
+ * @returns {Promise<object>} the created user: an organizer sign-up that awaits an admin's
+ *   approval comes back with role "user"; a closed one throws FORBIDDEN and creates nothing.
+ */
+export async function signup(name, email, password, role = "user") {
+  const body = { name, email, password, ...(role === "user" ? {} : { role }) };
+  const user = await request("POST", "/auth/signup", { body, auth: false });
+  await login(email, password);
+  return user;
 }
 
 /** Revoke the tokens on the server (best effort) and forget them here. */

@@ -1,12 +1,15 @@
 // The seat picker at "/": bootstraps the session, the live socket and the hash router
 // (#/ events, #/events/{id} seat map, #/bookings), and handles the server's personal pushes.
 
-import { api, currentUser, login, logout, refreshTokens, session, signup } from "./api.js";
+import { api, currentUser, logout, refreshTokens, session } from "./api.js";
 import { makeCommand } from "./commands.js";
-import { $, announce, announceError, describeError, formatCountdown, h, mount, uuid } from "./dom.js";
+import { $, announce, announceError, formatCountdown, h, mount, uuid } from "./dom.js";
 import { HoldStore, bindHoldsPanel, startCountdowns } from "./holds.js";
 import { eventPage } from "./eventpage.js";
-import { bookingsPage, eventsPage } from "./pages.js";
+import { eventsPage } from "./pages.js";
+import { accountPage } from "./account.js";
+import { bindAuthForms } from "./signin.js";
+import { organizerPage } from "./organizer.js";
 import { HubSocket } from "./ws.js";
 
 const ws = new HubSocket({ getToken: () => session.access, refreshToken: refreshTokens });
@@ -230,6 +233,8 @@ function showConnection(state) {
 
 function renderAccount() {
   const el = $("#account");
+  const organizes = app.user?.role === "organizer" || app.user?.role === "admin";
+  $('[data-nav="my-events"]').hidden = !organizes;
   if (app.user) {
     mount(el,
       h("span", { class: "who", "data-user-id": app.user.id, text: app.user.name || app.user.email }),
@@ -274,36 +279,6 @@ function signedOut(message) {
   ws.reconnectNow(); // the server has no "deauth": a fresh anonymous connection
 }
 
-function bindAuthForms() {
-  $('[data-action="close-sign-in"]').addEventListener("click", () => $("#auth").close());
-  const loginForm = $('form[data-form="login"]');
-  const signupForm = $('form[data-form="signup"]');
-  async function submit(form, fn) {
-    const button = form.querySelector('button[type="submit"]');
-    button.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    try {
-      await fn(new FormData(form));
-      form.reset();
-      await signedIn();
-      announce(`Welcome, ${app.user?.name || app.user?.email}.`, { kind: "success" });
-    } catch (err) {
-      $("[data-auth-error]").textContent = describeError(err);
-    } finally {
-      button.disabled = false;
-      form.setAttribute("aria-busy", "false");
-    }
-  }
-  loginForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    submit(loginForm, (d) => login(d.get("email").trim(), d.get("password")));
-  });
-  signupForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    submit(signupForm, (d) => signup(d.get("name").trim(), d.get("email").trim(), d.get("password")));
-  });
-}
-
 // ---- routing ------------------------------------------------------------------------------
 
 function route() {
@@ -314,9 +289,12 @@ function route() {
   for (const a of document.querySelectorAll("[data-nav]")) a.removeAttribute("aria-current");
   if (match) {
     app.page = eventPage(app, view, Number(match[1]));
-  } else if (hash.startsWith("/bookings")) {
-    $('[data-nav="bookings"]')?.setAttribute("aria-current", "page");
-    app.page = bookingsPage(app, view);
+  } else if (hash.startsWith("/bookings") || hash.startsWith("/account")) {
+    $('[data-nav="account"]')?.setAttribute("aria-current", "page");
+    app.page = accountPage(app, view);
+  } else if (hash.startsWith("/my-events")) {
+    $('[data-nav="my-events"]')?.setAttribute("aria-current", "page");
+    app.page = organizerPage(app, view);
   } else {
     if (hash === "auth") requireSignIn("Sign in or create an account.");
     $('[data-nav="events"]')?.setAttribute("aria-current", "page");
@@ -336,7 +314,7 @@ function sweepExpiredHolds() {
 }
 
 async function main() {
-  bindAuthForms();
+  bindAuthForms(app, signedIn);
   bindHoldsPanel($("#holds"), app.holds, {
     confirm: confirmHold,
     extend: extendHold,
@@ -347,6 +325,7 @@ async function main() {
   setInterval(sweepExpiredHolds, 1000);
   showConnection(ws.state);
   renderAccount();
+  app.bus.addEventListener("profile", renderAccount);
   await signedIn().catch(announceError);
   window.addEventListener("hashchange", route);
   route();

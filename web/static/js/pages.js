@@ -14,10 +14,6 @@ function debounce(fn, ms) {
   };
 }
 
-function listen(target, name, fn, offs) {
-  target.addEventListener(name, fn);
-  offs.push(() => target.removeEventListener(name, fn));
-}
 
 // ---- #/ -------------------------------------------------------------------------------------
 
@@ -175,48 +171,4 @@ export function bookingItem(app, b) {
         }
       },
     }) : null);
-}
-
-export function bookingsPage(app, root) {
-  const offs = [];
-  const list = h("ul", { class: "booking-list" });
-  const waitlist = h("ul", { class: "waitlist-list" });
-  const status = h("p", { class: "list-status", role: "status" });
-  mount(root, h("section", { class: "page bookings-page", "aria-labelledby": "bookings-title" },
-    h("h1", { id: "bookings-title", text: "My bookings" }), status, list,
-    h("h2", { text: "My waitlists" }), waitlist));
-
-  async function render() {
-    if (!app.user) {
-      status.textContent = "Sign in to see your bookings.";
-      mount(list);
-      mount(waitlist);
-      return;
-    }
-    const ids = new Set([...app.bookings, ...app.waitlist].map((b) => b.event_id));
-    await Promise.all([...ids].filter((id) => !app.eventNames.has(id) || !app.eventDates.has(id)).map((id) => app.eventName(id)));
-    status.textContent = app.bookings.length ? "" : "No bookings yet.";
-    mount(list, app.bookings.map((b) => bookingItem(app, b)));
-    const open = app.waitlist.filter((e) => e.status === "WAITING" || e.status === "OFFERED");
-    mount(waitlist, open.length ? open.map((e) => h("li", { "data-waitlist-entry": e.id },
-      h("a", { href: `#/events/${e.event_id}`, text: app.eventNames.get(e.event_id) ?? `Event ${e.event_id}` }),
-      ` · ${e.qty} seat${e.qty === 1 ? "" : "s"} · ${e.status === "OFFERED" ? "offer open" : `waiting${e.position ? ` (#${e.position})` : ""}`} `,
-      h("button", { type: "button", class: "btn subtle", "data-action": "leave-waitlist", text: "Leave",
-        onclick: async () => {
-          try {
-            await app.command("waitlist.leave", { entry_id: e.id });
-            await app.refreshWaitlist();
-          } catch (err) {
-            announceError(err);
-          }
-        } }))) : h("li", { class: "muted", text: "Not on any waitlist." }));
-  }
-
-  listen(app.bus, "bookings", render, offs);
-  listen(app.bus, "waitlist", render, offs);
-  listen(app.bus, "user", render, offs);
-  render();
-  app.refreshBookings();
-  app.refreshWaitlist();
-  return { dispose: () => offs.forEach((off) => off()) };
 }
