@@ -21,6 +21,7 @@ from hub.ports import AnalyticsFacts, EventSales
 from storage.db import Database
 from storage.keys import REPORT_NAMES, event_key, event_meta, report_key
 from storage.models import BookingRow, EventRow, WaitlistRow
+from storage.redis_conn import execute
 from storage.rows import booked_q, capacity_q
 
 __all__ = ["REPORT_KEYS", "PgAnalyticsSource", "RedisReportCache", "invalidate"]
@@ -127,7 +128,7 @@ class PgAnalyticsSource:
                 for i in event_ids:
                     pipe.hget(event_meta(i), "held")
                     pipe.zcard(event_key(i, "exp"))
-                replies = await pipe.execute()
+                replies = await execute(pipe)
         except RedisError as exc:
             raise Unavailable("Redis failed.") from exc
         held = {i: int(replies[2 * k] or 0) for k, i in enumerate(event_ids)}

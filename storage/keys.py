@@ -26,7 +26,9 @@ channel ``"ev:{e:ID}"``); the suffixes they use are the ones listed here and mus
 ``ev:{e:42}``                   channel    ``delta`` and ``epoch`` messages of the event
 ``u:<user_id>``                 channel    personal pushes to every session of a user
 ``evently:hello``               channel    keep-alive subscription of each pub/sub connection
-``events:live``                 set        events with a view, for the expiry sweepers
+``events:live:{b:N}``          set        events with a view, for the expiry sweepers; one set
+                                           per bucket N = event_id mod LIVE_BUCKETS (16), each
+                                           its own hash tag, so the sets spread over the shards
 ``hub:proc:<host>:<pid>``       hash       one process's local counts (expires after 5 s)
 ``deny:jti:<jti>``              string     a logged-out access token, until it would expire
 ``deny:user:<user_id>``         string     tokens issued before this time (epoch ms) refused
@@ -41,6 +43,7 @@ from __future__ import annotations
 __all__ = [
     "EVENT_VIEW_PARTS",
     "HELLO_CHANNEL",
+    "LIVE_BUCKETS",
     "LIVE_EVENTS",
     "PROC_PATTERN",
     "RATE_LIMIT_PREFIX",
@@ -56,13 +59,18 @@ __all__ = [
     "event_meta",
     "event_minute",
     "event_pattern",
+    "live_bucket",
+    "live_buckets",
     "proc_key",
     "report_key",
     "user_channel",
     "user_id_of_channel",
 ]
 
+#: The one set of live events before it was sharded; read (never written) so a view loaded by
+#: an older process is still swept.
 LIVE_EVENTS = "events:live"
+LIVE_BUCKETS = 16
 HELLO_CHANNEL = "evently:hello"
 RATE_LIMIT_PREFIX = "evently:rl"
 PROC_PATTERN = "hub:proc:*"
@@ -130,6 +138,18 @@ def event_id_of_channel(channel: str) -> int | None:
     if channel.startswith("ev:{e:") and channel.endswith("}"):
         return int(channel[len("ev:{e:"):-1])
     return None
+
+
+def live_bucket(event_id: int) -> str:
+    """``events:live:{b:N}``: the set that lists the event while it has a view
+    (``N = event_id % LIVE_BUCKETS``). Sharded so no one key (and no one cluster node) is
+    written by every event's load and read by every sweeper."""
+    return f"events:live:{{b:{event_id % LIVE_BUCKETS}}}"
+
+
+def live_buckets() -> list[str]:
+    """Every :func:`live_bucket` set, for a sweeper that walks them all."""
+    return [f"events:live:{{b:{n}}}" for n in range(LIVE_BUCKETS)]
 
 
 def proc_key(host: str, pid: int) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from storage.keys import LIVE_EVENTS, PROC_PATTERN, event_key, event_meta, event_minute, proc_key
+from storage.keys import PROC_PATTERN, event_key, event_meta, event_minute, proc_key
+from storage.redis_conn import execute
 
 __all__ = ["LiveStats", "per_minute"]
 
@@ -35,8 +37,20 @@ def _i(v: Any) -> int:
 
 
 class LiveStats:
-    def __init__(self, client: aioredis.Redis) -> None:
+    """Per-event counters and per-process counts; on a Redis Cluster each process's hash
+    and each event's keys live on their own slots, and :meth:`snapshot` reads them with
+    pipelines the cluster client splits per node (no cross-event key).
+
+    Args:
+        client: the process's Redis client (single or cluster).
+        live_events: ``() -> [event_id]``, the events with a view
+            (:meth:`storage.seatview.RedisSeatView.live_events`).
+    """
+
+    def __init__(self, client: aioredis.Redis,
+                 live_events: Callable[[], Awaitable[list[int]]]) -> None:
         self.r = client
+        self.view_events = live_events
         self.proc_key = proc_key(socket.gethostname(), os.getpid())
 
     async def publish_local(self, subscribers: dict[int, int], connections: int) -> None:
@@ -47,13 +61,13 @@ class LiveStats:
             pipe.delete(self.proc_key)
             pipe.hset(self.proc_key, mapping=mapping)
             pipe.expire(self.proc_key, PROC_TTL_SECONDS)
-            await pipe.execute()
+            await execute(pipe)
 
     async def snapshot(self, now_ms: int) -> dict[str, Any]:
         """``{at, events: [{id, sold, held, available, waitlisted, holds_per_min,
         bookings_per_min, subscribers}], connections}`` over every process."""
         minute, into = divmod(now_ms, 60_000)
-        events = sorted(int(e) for e in await self.r.smembers(LIVE_EVENTS))
+        events = await self.view_events()
         subscribers: dict[int, int] = {}
         connections = 0
         async for key in self.r.scan_iter(match=PROC_PATTERN, count=100):
@@ -69,7 +83,7 @@ class LiveStats:
                 pipe.zcard(event_key(e, "avail"))
                 pipe.hmget(event_minute(e, minute), "holds", "bookings")
                 pipe.hmget(event_minute(e, minute - 1), "holds", "bookings")
-            raw = await pipe.execute()
+            raw = await execute(pipe)
         out = []
         for i, e in enumerate(events):
             (sold, held, wl), avail, cur, prev = raw[4 * i:4 * i + 4]

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from hub.errors import Unavailable
 from storage.keys import HELLO_CHANNEL, event_channel, user_channel, user_id_of_channel
+from storage.redis_conn import is_cluster
 
 __all__ = ["RedisChannels", "publish"]
 
@@ -27,9 +28,13 @@ log = logging.getLogger(__name__)
 
 
 async def publish(client: aioredis.Redis, channel: str, message: dict[str, Any]) -> None:
-    """Publish one JSON message. Raises: Unavailable."""
+    """Publish one JSON message: ``SPUBLISH`` on a Redis Cluster (sharded pub/sub, routed to
+    the channel's slot owner), ``PUBLISH`` on a single Redis. Raises: Unavailable."""
     try:
-        await client.publish(channel, orjson.dumps(message))
+        if is_cluster(client):
+            await client.spublish(channel, orjson.dumps(message))
+        else:
+            await client.publish(channel, orjson.dumps(message))
     except RedisError as exc:
         raise Unavailable("Redis failed to publish.") from exc
 
@@ -130,6 +135,10 @@ class RedisChannels:
             channel = msg["channel"]
             channel = channel.decode() if isinstance(channel, bytes) else channel
             if kind == "message":
+                if channel not in self.channels:
+                    # unsubscribed: Redis may still deliver what was published before it
+                    # read the UNSUBSCRIBE (it comes on another connection than the publish)
+                    continue
                 try:
                     user_id = user_id_of_channel(channel)
                     if user_id is not None:

@@ -26,7 +26,16 @@ from hub.errors import (
 )
 from hub.model import Hold, HoldStatus, Seat
 from hub.ports import EventCounts, HoldRequest, Snapshot, SweptHold, ViewMissing, ViewSource
-from storage.keys import EVENT_VIEW_PARTS, LIVE_EVENTS, event_key, event_meta, event_minute
+from storage.keys import (
+    EVENT_VIEW_PARTS,
+    LIVE_EVENTS,
+    event_key,
+    event_meta,
+    event_minute,
+    live_bucket,
+    live_buckets,
+)
+from storage.redis_conn import execute, is_cluster
 
 __all__ = ["RedisSeatView", "script_source"]
 
@@ -41,17 +50,21 @@ T = TypeVar("T")
 
 
 @cache
-def script_source(name: str) -> str:
+def script_source(name: str, sharded: bool = False) -> str:
     """The full text of Lua script ``name`` as the hub runs it (the shared helpers first).
 
     ``hold_begin`` is composed, not a file: ``hold.lua`` then ``confirm_begin.lua`` in one
     script (one round trip for the book path), each body as a function of its own ARGV.
     ARGV: 1 grace_ms, then exactly ``hold.lua``'s ARGV. Reply: ``confirm_begin``'s, or the
     first ``{'ERR', …}``.
+
+    ``sharded``: on a Redis Cluster the scripts publish with ``SPUBLISH`` (sharded pub/sub,
+    Redis 7: the message stays on the shard that owns the event's slot, which the script's
+    keys are on already) instead of ``PUBLISH`` (rebroadcast to every node of the cluster).
     """
     lib = (LUA_DIR / "_lib.lua").read_text()
     if name == "hold_begin":
-        return "\n".join([
+        text = "\n".join([
             lib,
             "local function step_hold(ARGV)", (LUA_DIR / "hold.lua").read_text(), "end",
             "local function step_begin(ARGV)", (LUA_DIR / "confirm_begin.lua").read_text(),
@@ -62,7 +75,11 @@ def script_source(name: str) -> str:
             "if held[1] == 'ERR' then return held end",
             "return step_begin({ARGV[4], ARGV[3], ARGV[5], ARGV[1]})",
         ])
-    return lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+    else:
+        text = lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()
+    if sharded:
+        text = text.replace("redis.call('PUBLISH', ", "redis.call('SPUBLISH', ")
+    return text
 
 
 def _ids(csv: bytes | str | None) -> list[int]:
@@ -88,12 +105,13 @@ class RedisSeatView:
 
     SCRIPTS = ("hold", "hold_begin", "get_hold", "extend", "release", "confirm_begin",
                "confirm_abort", "confirm_finish", "free", "sweep", "load", "reconcile",
-               "add_seats", "offer", "waiting")
+               "add_seats", "offer", "waiting", "rebase")
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
+        sharded = is_cluster(client)
         self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(script_source(name)) for name in self.SCRIPTS
+            name: client.register_script(script_source(name, sharded)) for name in self.SCRIPTS
         }
         self._set_ttl = client.register_script(_SET_TTL)
 
@@ -132,7 +150,7 @@ class RedisSeatView:
             async with self.r.pipeline(transaction=True) as pipe:
                 for name, args, kwargs in commands:
                     getattr(pipe, name)(*args, **kwargs)
-                return list(await pipe.execute())
+                return list(await execute(pipe))
 
         return await self._call(run)
 
@@ -230,7 +248,7 @@ class RedisSeatView:
             args += [seat.id, seat.rank, seat.label]
         args += source.sold_ids
         reply = await self._run("load", source.event_id, args)
-        await self._call(lambda: self.r.sadd(LIVE_EVENTS, source.event_id))
+        await self._call(lambda: self.r.sadd(live_bucket(source.event_id), source.event_id))
         return _s(reply[0]) == "OK"
 
     async def offer(self, event_id: int, user_id: int, token: str, now_ms: int, ttl_ms: int,
@@ -278,6 +296,16 @@ class RedisSeatView:
         reply = await self._run("reconcile", event_id, [event_id, now_ms, *sold_ids])
         return int(_s(reply[1]))
 
+    async def rebase(self, event_id: int, epoch: int) -> bool:
+        """``rebase.lua``: the loaded view continues under ``epoch`` (a fresh one from
+        PostgreSQL), its history dropped and an ``epoch`` message published, so every client
+        takes a snapshot. Used after a Redis failover. False when no view is loaded."""
+        try:
+            await self._run("rebase", event_id, [event_id, epoch])
+        except ViewMissing:
+            return False
+        return True
+
     async def sweep(self, event_id: int, now_ms: int) -> list[SweptHold]:
         reply = await self._run("sweep", event_id, [event_id, now_ms, SWEEP_BATCH])
         out = []
@@ -290,8 +318,16 @@ class RedisSeatView:
         return out
 
     async def live_events(self) -> list[int]:
-        members = await self._call(lambda: self.r.smembers(LIVE_EVENTS))
-        return sorted(int(_s(m)) for m in members)
+        """Every event with a view: the union of the live buckets (one pipeline; on a cluster
+        it is split per node) and the unsharded set older processes wrote."""
+        async def read() -> list[Any]:
+            async with self.r.pipeline(transaction=False) as pipe:
+                for key in (*live_buckets(), LIVE_EVENTS):
+                    pipe.smembers(key)
+                return list(await execute(pipe))
+
+        sets = await self._call(read)
+        return sorted({int(_s(m)) for members in sets for m in members})
 
     async def snapshot(self, event_id: int) -> Snapshot:
         (epoch, seq), view = await self._read(
@@ -354,6 +390,7 @@ class RedisSeatView:
         """Forget an event's view (deleted event); it is rebuilt if the event is used again."""
         async def write() -> None:
             await self.r.delete(*(event_key(event_id, n) for n in EVENT_VIEW_PARTS))
+            await self.r.srem(live_bucket(event_id), event_id)
             await self.r.srem(LIVE_EVENTS, event_id)
 
         await self._call(write)

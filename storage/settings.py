@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # no named prepared statement outlives a transaction (statement caches off).
     database_pgbouncer: bool = False
     redis_url: str | None = None
+    # REDIS_URL names any one node of a Redis Cluster (storage/redis_conn.py; docs/scaling.md).
+    redis_cluster: bool = False
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = Field(900, ge=10)
     refresh_token_ttl_seconds: int = Field(1_209_600, ge=60)

@@ -29,6 +29,7 @@ from storage.db import Database
 from storage.keys import deny_family, deny_jti, deny_user, user_channel
 from storage.models import RefreshTokenRow
 from storage.pubsub import publish
+from storage.redis_conn import execute
 
 __all__ = ["Denylist", "RedisSessionEnder", "RefreshStore"]
 
@@ -87,7 +88,7 @@ class Denylist:
                 pipe.exists(deny_jti(jti))
                 if family:
                     pipe.exists(deny_family(family))
-                revoked_at, *denied = await pipe.execute()
+                revoked_at, *denied = await execute(pipe)
         except RedisError as exc:
             raise Unavailable() from exc
         if any(denied) or (revoked_at is not None and _ms(issued_at) <= int(revoked_at)):

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from storage.db import Database
 from storage.keys import event_key, event_meta
+from storage.redis_conn import close_client, connect
 from storage.settings import Settings
 
 __all__ = ["check_event_view", "check_postgres", "run_verify"]
@@ -138,7 +139,7 @@ async def run_verify(settings: Settings, event_id: int | None = None, *,
     """All checks; with ``repair``, events whose views disagree are rebuilt and rechecked."""
     assert settings.database_url and settings.redis_url
     db = Database.from_settings(settings, 2)
-    r = aioredis.Redis.from_url(settings.redis_url)
+    r = connect(settings.redis_url, settings.redis_cluster, 4)
     try:
         problems = await check_postgres(db, event_id)
         async with db.engine.connect() as conn:
@@ -157,5 +158,5 @@ async def run_verify(settings: Settings, event_id: int | None = None, *,
             problems += found
         return problems
     finally:
-        await r.aclose()
+        await close_client(r)
         await db.close()

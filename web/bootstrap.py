@@ -10,6 +10,7 @@ Nothing else constructs a storage class.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -45,9 +46,11 @@ from storage.live_stats import LiveStats
 from storage.notifications import NotificationStore
 from storage.organizers import PgOrganizerRequests
 from storage.pubsub import RedisChannels, publish
+from storage.redis_conn import close_client, connect
 from storage.resets import PgPasswordResets
 from storage.seatview import RedisSeatView
 from storage.settings import Settings
+from storage.sharded_pubsub import ShardedChannels
 from storage.tokens import Denylist, RedisSessionEnder, RefreshStore
 from storage.user_stats import PgPeople
 from storage.users import PgUsers
@@ -64,6 +67,7 @@ from web.ws_limits import SocketCaps
 __all__ = ["StoreProbe", "build"]
 
 log = logging.getLogger(__name__)
+_tasks: set[asyncio.Task[None]] = set()  # repairs after a pub/sub reconnect (kept referenced)
 
 
 class StoreProbe:
@@ -90,11 +94,9 @@ async def build(settings: Settings) -> Runtime:
     """
     assert settings.database_url and settings.redis_url
     db = Database.from_settings(settings)
-    # A blocking pool: under a burst, commands wait for a connection instead of failing.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_pool_size, timeout=5,
-        health_check_interval=30)
-    client = aioredis.Redis(connection_pool=pool)
+    # One Redis on a blocking pool, or a Redis Cluster client (REDIS_CLUSTER; docs/scaling.md).
+    cluster = settings.redis_cluster
+    client = connect(settings.redis_url, cluster, settings.redis_pool_size)
     email = settings.email_enabled
 
     async def publish_to_user(user_id: int, message: dict[str, Any]) -> None:
@@ -131,10 +133,35 @@ async def build(settings: Settings) -> Runtime:
 
     # Pub/sub and the broadcaster need each other: the driver calls back into the broadcaster.
     broadcaster_ref: list[Broadcaster] = []
-    channels = RedisChannels(
+    services_ref: list[Services] = []
+
+    def on_reconnect() -> None:
+        if not cluster:
+            broadcaster_ref[0].resync_all()
+            return
+        # A failover may have promoted a replica that missed the last writes (seq may have
+        # gone back): the views whose channel moved go under a fresh epoch, every loaded view
+        # is repaired from PostgreSQL, then every subscriber takes a fresh snapshot.
+        async def repair() -> None:
+            assert isinstance(channels, ShardedChannels)
+            moved = set(channels.moved_events)
+            channels.moved_events.clear()
+            for event_id in sorted(moved):
+                try:
+                    source = await events_store.view_source(event_id)
+                    await view.rebase(event_id, source.epoch)
+                except Exception:
+                    log.exception("new epoch for event %d after a failover failed", event_id)
+            await _reconcile_on_start(services_ref[0], view)
+            broadcaster_ref[0].resync_all()
+
+        _tasks.add(task := asyncio.get_running_loop().create_task(repair()))
+        task.add_done_callback(_tasks.discard)
+
+    channels: RedisChannels | ShardedChannels = (ShardedChannels if cluster else RedisChannels)(
         client, on_event=lambda data: broadcaster_ref[0].dispatch_event(data),
         on_user=lambda user_id, data: broadcaster_ref[0].dispatch_user(user_id, data),
-        on_reconnect=lambda: broadcaster_ref[0].resync_all())
+        on_reconnect=on_reconnect)
     broadcaster = Broadcaster(channels)
     broadcaster_ref.append(broadcaster)
     metrics.install(broadcaster)
@@ -155,23 +182,26 @@ async def build(settings: Settings) -> Runtime:
         notifications=NotificationService(NotificationStore(db)),
         analytics=AnalyticsService(PgAnalyticsSource(db, client), reports),
         idempotency=IdempotencyService(IdempotencyStore(db)),
-        live=LiveFeed(broadcaster, LiveStats(client), events_store.organized_event_ids),
+        live=LiveFeed(broadcaster, LiveStats(client, view.live_events),
+                      events_store.organized_event_ids),
         readiness=StoreProbe(db, client),
         self_service=SelfService(users, hasher, PgPasswordResets(db), sessions),
         organizers=OrganizerDesk(requests, denylist, ender, audit),
         audit=audit,
     )
+    services_ref.append(services)
     await channels.start()
     await _reconcile_on_start(services, view)
     background = Background(
         services, settings.sweep_interval_seconds, view.exists, _mailer(settings, db),
         closers=[("pub/sub", channels.stop),
-                 # the client does not own a pool it was handed: close both
-                 ("redis", lambda: client.aclose(close_connection_pool=True)),
+                 # the client and the pool(s) it was built with
+                 ("redis", lambda: close_client(client)),
                  ("postgres", db.close)])
     background.start()
     return Runtime(
-        services=services, tokens=tokens, limiter=Limiter(settings, client.connection_pool),
+        services=services, tokens=tokens,
+        limiter=Limiter(settings, None if cluster else client.connection_pool),
         ws=WsLimits(settings.ws_max_message_bytes, settings.ws_outbox_limit,
                     frozenset(settings.origins), settings.ws_idle_seconds,
                     settings.ws_max_subscriptions,

@@ -36,10 +36,11 @@ import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
     MovingWindowRateLimiter,
@@ -99,19 +100,30 @@ _FAIL_LOG_EVERY = 30.0  # seconds between two "failing open" log lines of one pr
 
 class Limiter:
     """The rules of one hub process, counted in Redis through the hub's own connection pool
-    (so ``redis://`` and ``unix://`` URLs both work and no extra connections are opened).
+    (so ``redis://`` and ``unix://`` URLs both work and no extra connections are opened);
+    with ``REDIS_CLUSTER=true``, through ``limits``' Redis Cluster storage instead.
 
     Args:
         settings: the ``RATE_LIMIT_*`` fields.
-        pool: a ``redis.asyncio`` connection pool (``hub.redis.connection_pool``).
+        pool: a ``redis.asyncio`` connection pool (``hub.redis.connection_pool``); unused
+            (None) on a cluster.
     """
 
     def __init__(self, settings: Settings, pool: Any) -> None:
         self.enabled = settings.rate_limit_enabled
         self.items: dict[str, list[RateLimitItem]] = {
             name: list(parse_many(getattr(settings, field))) for name, field in RULES.items()}
-        storage = RedisStorage("async+redis://", implementation="redispy",
-                               key_prefix=RATE_LIMIT_PREFIX, connection_pool=pool)
+        storage: RedisStorage
+        if settings.redis_cluster and settings.redis_url:
+            # limits' cluster storage: its own RedisCluster client on the node the URL names
+            # (the keys of one counter share a slot, the scripts are single-slot).
+            node = urlsplit(settings.redis_url).netloc  # [user:password@]host:port
+            storage = RedisClusterStorage(f"async+redis+cluster://{node}",
+                                          implementation="redispy",
+                                          key_prefix=RATE_LIMIT_PREFIX)
+        else:
+            storage = RedisStorage("async+redis://", implementation="redispy",
+                                   key_prefix=RATE_LIMIT_PREFIX, connection_pool=pool)
         self.strategy: RateLimiter = (
             FixedWindowRateLimiter(storage) if settings.rate_limit_strategy == "fixed-window"
             else MovingWindowRateLimiter(storage))
@@ -164,8 +176,9 @@ def limiter_for(holder: Any) -> Limiter:
         return own
     limiter = _LIMITERS.get(id(holder))
     if limiter is None:
-        limiter = _LIMITERS[id(holder)] = Limiter(holder.settings,
-                                                  holder.redis.connection_pool)
+        # a cluster client has no single pool: the limiter then builds its own cluster storage
+        limiter = _LIMITERS[id(holder)] = Limiter(
+            holder.settings, getattr(holder.redis, "connection_pool", None))
         weakref.finalize(holder, _LIMITERS.pop, id(holder), None)
     return limiter
 

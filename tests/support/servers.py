@@ -28,7 +28,8 @@ def hub_env(stores: TestStores, **extra: str) -> dict[str, str]:
     return {"DATABASE_URL": stores.database_url, "REDIS_URL": stores.redis_url,
             "JWT_SECRET": "test-secret-" + "x" * 32, "BCRYPT_ROUNDS": "4",
             "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warning",
-            "EVENTLY_DATA_DIR": data_dir, **extra}
+            "EVENTLY_DATA_DIR": data_dir,
+            **({"REDIS_CLUSTER": "true"} if stores.redis_cluster else {}), **extra}
 
 
 def free_port() -> int:
