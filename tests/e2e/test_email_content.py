@@ -1,7 +1,8 @@
 """What the e-mails say, parsed as they arrive at a real SMTP server (aiosmtpd): the
-confirmation names event, venue, start time (UTC), seats and booking id, goes to the account
-and the guest, and carries an iCalendar file; change, cancellation and waitlist-offer
-e-mails say what happened (the offer its deadline)."""
+confirmation names event, venue, start time (in the event's zone), seats and booking id, goes
+to the account and the guest, and carries an iCalendar file (with the zone's TZID and
+VTIMEZONE); change, cancellation and waitlist-offer e-mails say what happened (the offer its
+deadline)."""
 
 from __future__ import annotations
 
