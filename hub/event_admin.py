@@ -35,6 +35,7 @@ class EventChanges:
     auto_promote: bool | None = None
     status: EventStatus | None = None
     capacity: int | None = None
+    timezone: str | None = None  #: an IANA zone name
 
     def fields(self) -> dict[str, object]:
         """The plain columns to write (everything but ``capacity``)."""

@@ -30,6 +30,7 @@ class EventDraft:
     hold_ttl_seconds: int | None = None
     waitlist_offer_seconds: int | None = None
     auto_promote: bool = False
+    timezone: str = "UTC"  #: an IANA zone name, checked by the web layer
 
 
 class EventService:
@@ -58,7 +59,8 @@ class EventService:
             end_time=draft.end_time,
             hold_ttl_seconds=draft.hold_ttl_seconds or self.default_hold_ttl,
             waitlist_offer_seconds=draft.waitlist_offer_seconds or self.default_offer,
-            auto_promote=draft.auto_promote, organizer_id=actor.id, seats=seats, now=now))
+            auto_promote=draft.auto_promote, organizer_id=actor.id, seats=seats, now=now,
+            timezone=draft.timezone))
 
     async def get(self, event_id: int) -> Event:
         """The event with exact counts: booked/waitlisted from PostgreSQL, held from the live

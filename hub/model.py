@@ -130,7 +130,11 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """An event on sale. Counts are seats; ``hold_ttl_seconds`` is the lease length of a hold."""
+    """An event on sale. Counts are seats; ``hold_ttl_seconds`` is the lease length of a hold.
+
+    ``timezone`` is the IANA zone name the event takes place in (``"Europe/Paris"``); times
+    are stored as UTC instants and shown in this zone (e-mails, calendar files).
+    """
 
     id: int
     name: str
@@ -148,6 +152,7 @@ class Event:
     held_count: int = 0
     available_count: int = 0
     waitlisted_count: int = 0
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ class PgEvents:
         """Insert an active event and its seats; the event with ``capacity`` = seats."""
         async with self.db.transaction() as s:
             row = EventRow(name=new.name, venue=new.venue, start_time=new.start_time,
-                           end_time=new.end_time, status="active",
+                           end_time=new.end_time, timezone=new.timezone, status="active",
                            hold_ttl_seconds=new.hold_ttl_seconds,
                            waitlist_offer_seconds=new.waitlist_offer_seconds,
                            auto_promote=new.auto_promote, organizer_id=new.organizer_id,

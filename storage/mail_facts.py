@@ -31,7 +31,8 @@ async def mail_facts(s: AsyncSession, row: OutboxRow) -> MailFacts:
     if isinstance(payload.get("event_id"), int):
         ev = await s.get(EventRow, payload["event_id"])
         if ev is not None:
-            event = EventFacts(ev.id, ev.name, ev.venue, ev.start_time, ev.end_time)
+            event = EventFacts(ev.id, ev.name, ev.venue, ev.start_time, ev.end_time,
+                               ev.timezone)
     guest = None
     to = [row.to_address]
     if isinstance(payload.get("booking_id"), int):

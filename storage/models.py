@@ -84,6 +84,8 @@ class EventRow(Base):
     venue: Mapped[str] = mapped_column(String(200))
     start_time: Mapped[datetime] = mapped_column(TZ, index=True)
     end_time: Mapped[datetime] = mapped_column(TZ)
+    #: IANA zone name the event's times are shown in (migration 0004)
+    timezone: Mapped[str] = mapped_column(Text, default="UTC", server_default="UTC")
     status: Mapped[str] = mapped_column(String(20), default="active")
     hold_ttl_seconds: Mapped[int] = mapped_column(Integer)
     waitlist_offer_seconds: Mapped[int] = mapped_column(Integer)

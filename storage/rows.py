@@ -63,7 +63,7 @@ def event_from_row(row: EventRow, capacity: int = 0, booked: int = 0,
         hold_ttl_seconds=row.hold_ttl_seconds, waitlist_offer_seconds=row.waitlist_offer_seconds,
         auto_promote=row.auto_promote, organizer_id=row.organizer_id, created_at=row.created_at,
         booked_count=booked, available_count=max(capacity - booked, 0),
-        waitlisted_count=waitlisted,
+        waitlisted_count=waitlisted, timezone=row.timezone,
     )
 
 

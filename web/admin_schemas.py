@@ -29,6 +29,7 @@ from web.schemas import (
     Password,
     Sections,
     StrictIn,
+    TimeZoneName,
     error_fields,
 )
 
@@ -82,6 +83,7 @@ class EventPatchIn(StrictIn):
     waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
     auto_promote: bool | None = None
     status: Literal["active", "inactive"] | None = None
+    timezone: TimeZoneName | None = None
 
 
 class SeatsGenerateIn(StrictIn):

@@ -14,15 +14,19 @@ booking confirmations, changes and cancellations.
 * anything else (``waitlist.expired``, ``waitlist.promoted``, rows with no notification) —
   a short notice, or the row's stored text as written.
 
-Events have no time zone of their own, so every time is shown in UTC and says so.
+Times are shown in the event's zone (``EventFacts.timezone``, an IANA name) with its
+abbreviation and UTC offset (``Wed 1 Jan 2031, 20:00 CET (UTC+01:00)``; plain ``UTC`` for
+UTC events). The calendar file's ``DTSTART``/``DTEND`` carry that zone as ``TZID`` with a
+matching ``VTIMEZONE`` (RFC 5545 3.6.5); UTC events keep UTC times (``Z``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -30,7 +34,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from hub.ports.mail import MailFacts
 from storage.outbox import plain_message
 
-__all__ = ["SUBJECTS", "compose", "ics", "when"]
+__all__ = ["SUBJECTS", "compose", "ics", "when", "zone"]
 
 #: subject line per kind; ``{event}`` is the event's name.
 SUBJECTS = {
@@ -45,15 +49,38 @@ _TEMPLATED = {"booking.confirmed", "booking.changed", "booking.cancelled", "wait
 _ICS_METHOD = {"booking.confirmed": "PUBLISH", "booking.changed": "PUBLISH",
                "booking.cancelled": "CANCEL"}
 _DOMAIN = "evently.local"
+_LAST_RULE = date(9998, 12, 1)  # icalendar overflows computing rules up to date.max
 
 
-def when(value: datetime | str | None) -> str:
-    """``Fri 1 Jan 2031, 20:00 UTC`` for an aware datetime or an RFC 3339 string."""
+def zone(name: str | None) -> tzinfo:
+    """The tzinfo of an IANA zone name; ``UTC`` for ``"UTC"``, None, or a name the tz
+    database does not know (names are checked on input, so that means tzdata lost it)."""
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
+
+
+def when(value: datetime | str | None, tz: str | None = "UTC") -> str:
+    """An aware datetime or an RFC 3339 string as a time in zone ``tz`` (an IANA name):
+    ``Wed 1 Jan 2031, 20:00 UTC``, ``Wed 1 Jan 2031, 21:00 CET (UTC+01:00)``, or
+    ``… 23:00 UTC+03:00`` where the zone has no lettered abbreviation."""
     if value is None:
         return ""
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    at = at.astimezone(UTC)
-    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} UTC"
+    info = zone(tz)
+    at = at.astimezone(info)
+    day = f"{at:%a} {at.day} {at:%b %Y, %H:%M}"
+    if info is UTC:
+        return f"{day} UTC"
+    raw = f"{at:%z}"  # "+0100"
+    offset = f"UTC{raw[:3]}:{raw[3:5]}"
+    abbr = at.tzname() or ""
+    if not abbr or abbr[0] in "+-" or abbr == offset:
+        return f"{day} {offset}"
+    return f"{day} {abbr} ({offset})"
 
 
 _env = Environment(loader=PackageLoader("web", "templates/email"),
@@ -79,14 +106,24 @@ def ics(facts: MailFacts) -> bytes | None:
     # outbox ids only grow.
     item.add("sequence", 0 if facts.kind == "booking.confirmed" else facts.outbox_id)
     item.add("dtstamp", facts.created_at or ev.start_time)
-    item.add("dtstart", ev.start_time)
-    item.add("dtend", ev.end_time)
+    info = zone(ev.timezone)
+    # Local times with TZID=<zone> (RFC 5545 3.3.5 form 3); UTC events keep the "Z" form.
+    item.add("dtstart", ev.start_time.astimezone(info))
+    item.add("dtend", ev.end_time.astimezone(info))
     item.add("summary", ev.name)
     item.add("location", ev.venue)
     seats = ", ".join(facts.payload.get("seats") or [])
     item.add("description", f"Booking #{booking_id}. Seats: {seats}.")
     item.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     cal.add_component(item)
+    if info is not UTC:
+        # The VTIMEZONE every TZID must have (RFC 5545 3.6.5), its rules spanning the event
+        # with a year's margin each side.
+        margin = timedelta(days=366)
+        first = ev.start_time.astimezone(info).date()
+        last = ev.end_time.astimezone(info).date()
+        upto = min(last + margin, _LAST_RULE) if last < _LAST_RULE else _LAST_RULE
+        cal.add_missing_timezones(min(first - margin, upto), upto)
     return bytes(cal.to_ical())
 
 
@@ -110,7 +147,7 @@ def compose(facts: MailFacts, sender: str, message_id: str) -> EmailMessage:
     subject = SUBJECTS.get(facts.kind, facts.subject + ": {event}").format(
         event=facts.event.name)
     if facts.kind == "waitlist.offered" and facts.payload.get("expires_at"):
-        subject += f" (until {when(facts.payload['expires_at'])})"
+        subject += f" (until {when(facts.payload['expires_at'], facts.event.timezone)})"
     context = _context(facts, subject)
     name = facts.kind if facts.kind in _TEMPLATED else "notice"
     msg = EmailMessage()

@@ -22,7 +22,8 @@ def user(u: User) -> dict[str, Any]:
 def event(e: Event) -> dict[str, Any]:
     return {
         "id": e.id, "name": e.name, "venue": e.venue, "start_time": e.start_time,
-        "end_time": e.end_time, "status": str(e.status), "capacity": e.capacity,
+        "end_time": e.end_time, "timezone": e.timezone, "status": str(e.status),
+        "capacity": e.capacity,
         "booked_count": e.booked_count, "held_count": e.held_count,
         "available_count": e.available_count, "waitlisted_count": e.waitlisted_count,
         "hold_ttl_seconds": e.hold_ttl_seconds,

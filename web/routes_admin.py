@@ -87,7 +87,8 @@ async def patch_event(request: Request) -> JSONResponse:
         name=body.name, venue=body.venue, start_time=body.start_time, end_time=body.end_time,
         hold_ttl_seconds=body.hold_ttl_seconds,
         waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote,
-        status=EventStatus(body.status) if body.status else None, capacity=body.capacity)
+        status=EventStatus(body.status) if body.status else None, capacity=body.capacity,
+        timezone=body.timezone)
     event = await services_of(request).event_admin.update(principal, event_id, changes, utcnow())
     return JSONResponse(render.event(event))
 

@@ -29,7 +29,8 @@ async def create_event(request: Request) -> JSONResponse:
         sections=[Section(s.name, s.rows, s.seats_per_row, s.rank) for s in body.seat_map.sections]
         if body.seat_map else None,
         hold_ttl_seconds=body.hold_ttl_seconds,
-        waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote)
+        waitlist_offer_seconds=body.waitlist_offer_seconds, auto_promote=body.auto_promote,
+        timezone=body.timezone)
     event = await services_of(request).event_admin.create(principal, draft, utcnow())
     return JSONResponse(render.event(event), status_code=201)
 

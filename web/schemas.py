@@ -11,7 +11,9 @@ Rules every input model follows (:class:`InputModel`): no string holds a NUL cha
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -48,6 +50,7 @@ __all__ = [
     "SectionIn",
     "SignupIn",
     "StrictIn",
+    "TimeZoneName",
     "WaitlistIn",
     "error_fields",
     "parse_body",
@@ -84,6 +87,26 @@ def _instant_in_range(value: datetime) -> datetime:
 #: An RFC 3339 time with a zone, from 1970-01-01 up to (not including) 9999-01-01 UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range),
                     Field(description="RFC 3339 with a zone; 1970-01-01 to 9998-12-31 UTC.")]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    # Membership in the tz database's list (not ZoneInfo(value)) so that paths such as
+    # "../etc" or a directory name ("Europe") are refused without touching the file system.
+    if value not in _zones():
+        raise ValueError("an IANA time zone name such as Europe/Paris or UTC")
+    return value
+
+
+#: An IANA time zone name known to the tz database (``zoneinfo``), e.g. ``Europe/Paris``.
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64),
+                         AfterValidator(_known_zone),
+                         Field(description="IANA time zone name, e.g. Europe/Paris; "
+                                           "default UTC.", examples=["Europe/Paris"])]
 
 
 class InputModel(BaseModel):
@@ -174,6 +197,7 @@ class EventIn(StrictIn):
     hold_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] | None = None
     waitlist_offer_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
     auto_promote: bool = False
+    timezone: TimeZoneName = "UTC"
 
 
 class HoldIn(StrictIn):

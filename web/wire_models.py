@@ -95,6 +95,8 @@ class Event(_Out):
     venue: str
     start_time: AwareDatetime
     end_time: AwareDatetime
+    timezone: str = Field(description="IANA time zone the event takes place in "
+                                      "(e.g. Europe/Paris); times are shown in it.")
     status: Literal["active", "inactive"]
     capacity: int
     booked_count: int

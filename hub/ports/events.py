@@ -36,6 +36,7 @@ class NewEvent:
     organizer_id: int | None
     seats: list[SeatSpec]
     now: datetime
+    timezone: str = "UTC"  #: IANA zone name the event's times are shown in
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,15 @@ __all__ = ["EventFacts", "MailFacts"]
 
 @dataclass(frozen=True, slots=True)
 class EventFacts:
-    """The event an e-mail is about. Times are aware datetimes (UTC from PostgreSQL)."""
+    """The event an e-mail is about. Times are aware datetimes (UTC from PostgreSQL);
+    ``timezone`` is the IANA zone they are shown in."""
 
     id: int
     name: str
     venue: str
     start_time: datetime
     end_time: datetime
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)

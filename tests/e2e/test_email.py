@@ -66,7 +66,10 @@ def wait_for(predicate: Any, seconds: float) -> None:
         time.sleep(0.1)
 
 
-def setup_sale(hub: HubProcess, clean_stores: Any, capacity: int) -> tuple[dict[str, Any], str]:
+def setup_sale(hub: HubProcess, clean_stores: Any, capacity: int,
+               **extra: Any) -> tuple[dict[str, Any], str]:
+    """An organizer and an event "Mail Night" 2031-01-01 20:00-22:00 UTC; ``extra`` adds
+    fields to the event body (e.g. ``timezone``)."""
     import asyncio
 
     import asyncpg
@@ -85,7 +88,7 @@ def setup_sale(hub: HubProcess, clean_stores: Any, capacity: int) -> tuple[dict[
                        json={"email": email, "password": PASSWORD}).json()["access_token"]
     ev = httpx.post(hub.url + "/admin/events", headers=auth(token), json={
         "name": "Mail Night", "venue": "Post Office", "start_time": "2031-01-01T20:00:00Z",
-        "end_time": "2031-01-01T22:00:00Z", "capacity": capacity}).json()
+        "end_time": "2031-01-01T22:00:00Z", "capacity": capacity, **extra}).json()
     return ev, token
 
 

@@ -1,7 +1,8 @@
 """What the e-mails say, parsed as they arrive at a real SMTP server (aiosmtpd): the
-confirmation names event, venue, start time (UTC), seats and booking id, goes to the account
-and the guest, and carries an iCalendar file; change, cancellation and waitlist-offer
-e-mails say what happened (the offer its deadline)."""
+confirmation names event, venue, start time (in the event's zone), seats and booking id, goes
+to the account and the guest, and carries an iCalendar file (with the zone's TZID and
+VTIMEZONE); change, cancellation and waitlist-offer e-mails say what happened (the offer its
+deadline)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
@@ -141,3 +143,32 @@ def test_waitlist_offer_states_its_deadline(mailbox: tuple[Mailbox, HubProcess],
     assert stamp in str(msg["Subject"])
     assert f"held for you until {stamp}" in body(msg, "plain")
     assert "Mail Night" in body(msg, "html")
+
+
+def test_confirmation_in_the_events_zone(mailbox: tuple[Mailbox, HubProcess],
+                                         clean_stores: Any) -> None:
+    box, hub = mailbox
+    ev, _ = setup_sale(hub, clean_stores, 5, timezone="Europe/Paris")
+    assert ev["timezone"] == "Europe/Paris"
+    token = signup(hub, "Pia Paris", "pia@example.test")
+    r = httpx.post(hub.url + f"/events/{ev['id']}/book", headers=auth(token), json={"qty": 1})
+    assert r.status_code == 201, r.text
+    wait_for(lambda: box.about("confirmed"), 15)
+    [(_, msg)] = box.about("confirmed")
+    text, html = body(msg, "plain"), body(msg, "html")
+    # 20:00-22:00 UTC on 1 January is 21:00-23:00 in Paris (CET, UTC+01:00).
+    for needle in ("Wed 1 Jan 2031, 21:00 CET (UTC+01:00)",
+                   "Wed 1 Jan 2031, 23:00 CET (UTC+01:00)", "Europe/Paris"):
+        assert needle in text and needle in html, needle
+    assert "20:00 UTC" not in text
+    cal = calendar_of(msg)
+    [vevent] = cal.walk("VEVENT")
+    for prop, hour in (("dtstart", 21), ("dtend", 23)):
+        assert vevent[prop].params["TZID"] == "Europe/Paris"
+        at = vevent.decoded(prop)
+        assert at == datetime(2031, 1, 1, hour, tzinfo=ZoneInfo("Europe/Paris"))
+        assert at.utcoffset() is not None and at.utcoffset().total_seconds() == 3600
+    [vtz] = cal.walk("VTIMEZONE")
+    assert str(vtz["tzid"]) == "Europe/Paris"
+    assert cal.get_missing_tzids() == set()
+    assert b"DTSTART;TZID=Europe/Paris:20310101T210000" in calendar_of(msg).to_ical()

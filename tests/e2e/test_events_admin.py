@@ -304,3 +304,33 @@ def test_admin_bookings_listing(hub: Any, make_user: Any, make_event: Any) -> No
         r = call(hub, "GET", f"/admin/bookings?{q}", admin["token"])
         assert r.status_code == 422 and code(r) == "VALIDATION_ERROR"
     assert call(hub, "GET", "/admin/bookings?event_id=999", admin["token"]).status_code == 404
+
+
+def test_event_time_zone_is_checked_stored_and_changed(hub: Any, make_user: Any,
+                                                       make_event: Any) -> None:
+    org = make_user("organizer")
+    ev = make_event(org["token"])
+    assert ev["timezone"] == "UTC" and event(hub, ev["id"])["timezone"] == "UTC"
+    paris = make_event(org["token"], timezone="Europe/Paris")
+    assert paris["timezone"] == "Europe/Paris"
+    assert event(hub, paris["id"])["timezone"] == "Europe/Paris"
+    start = datetime.now(UTC) + timedelta(days=3)
+    base = {"name": "Zone Night", "venue": "Hall", "start_time": start.isoformat(),
+            "end_time": (start + timedelta(hours=1)).isoformat(), "capacity": 5}
+    path = f"/admin/events/{ev['id']}"
+    for bad in ("Mars/Olympus", "Europe", "../etc/passwd", "", "europe/paris", "UTC\x00"):
+        r = call(hub, "POST", "/admin/events", org["token"], json={**base, "timezone": bad})
+        assert r.status_code == 422 and code(r) == "VALIDATION_ERROR", (bad, r.text)
+        fields = r.json()["error"]["details"]["fields"]
+        assert any("timezone" in f["field"] for f in fields), fields
+        r = call(hub, "PATCH", path, org["token"], json={"timezone": bad})
+        assert r.status_code == 422 and code(r) == "VALIDATION_ERROR", (bad, r.text)
+    r = call(hub, "POST", "/admin/events", org["token"], json={**base, "timezone": 1})
+    assert r.status_code == 400 and code(r) == "BAD_REQUEST"
+    assert event(hub, ev["id"])["timezone"] == "UTC"
+    r = call(hub, "PATCH", path, org["token"], json={"timezone": "Asia/Tokyo"})
+    assert r.status_code == 200 and r.json()["timezone"] == "Asia/Tokyo", r.text
+    r = call(hub, "PATCH", path, org["token"], json={"name": "Kept Zone"})
+    assert r.json()["timezone"] == "Asia/Tokyo"
+    listed = call(hub, "GET", "/events", params={"q": "Kept Zone"}).json()["items"]
+    assert [e["timezone"] for e in listed] == ["Asia/Tokyo"]
