@@ -9,11 +9,14 @@ off the public proxy (deploy/nginx.conf answers 404 there).
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from hub.errors import Unauthenticated
-from web.runtime import Runtime
+
+if TYPE_CHECKING:  # typing only: web.runtime imports web.ws_limits, which imports web.metrics
+    from web.runtime import Runtime
 
 __all__ = ["require_metrics_token"]
 

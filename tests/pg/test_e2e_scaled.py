@@ -1,7 +1,9 @@
 """A representative subset of the end-to-end suite, run unchanged against hubs that reach
 PostgreSQL only through PgBouncer (transaction pooling) and read listings, seat labels and
 analytics from a streaming replica: holds and confirms, the two-process race, idempotent
-bookings, the live view's rebuild and a lost lease, the waitlist, and the analytics report.
+bookings, the live view's rebuild and a lost lease, and the waitlist. (The analytics report is
+left out: it reads the replica, so right after a booking it may lag by the replication delay,
+which the e2e test's exact figures do not allow; ``test_topology.py`` covers replica reads.)
 
 The test functions are the e2e tier's own (imported, so they cannot drift); this package's
 ``conftest.py`` gives them the scaled topology's ``stores`` and hubs.
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_analytics import test_summary_figures  # noqa: F401
 from tests.e2e.test_booking_concurrency import (  # noqa: F401
     test_one_idempotency_key_makes_one_booking,
     test_parallel_bookings_never_exceed_capacity,
