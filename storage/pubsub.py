@@ -22,7 +22,7 @@ from hub.errors import Unavailable
 from storage.keys import HELLO_CHANNEL, event_channel, user_channel, user_id_of_channel
 from storage.redis_conn import is_cluster
 
-__all__ = ["RedisChannels", "publish"]
+__all__ = ["ChannelRouting", "RedisChannels", "publish"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,50 @@ async def publish(client: aioredis.Redis, channel: str, message: dict[str, Any])
         raise Unavailable("Redis failed to publish.") from exc
 
 
-class RedisChannels:
+class ChannelRouting:
+    """What both pub/sub drivers (:class:`RedisChannels`, and the sharded one for Redis Cluster
+    in :mod:`storage.sharded_pubsub`) share: channels named by event or user id
+    (:mod:`storage.keys`), and a received message handed to ``on_event(data)`` or
+    ``on_user(user_id, data)`` by its channel. Subclasses set ``on_event``/``on_user`` and
+    implement ``subscribe(channel)`` / ``unsubscribe(channel)``."""
+
+    on_event: Callable[[bytes], None]
+    on_user: Callable[[int, bytes], None]
+
+    async def subscribe(self, channel: str) -> None:
+        raise NotImplementedError
+
+    async def unsubscribe(self, channel: str) -> None:
+        raise NotImplementedError
+
+    async def subscribe_event(self, event_id: int) -> None:
+        """Subscribe to the event's channel (confirmed). Raises: Unavailable."""
+        await self.subscribe(event_channel(event_id))
+
+    async def unsubscribe_event(self, event_id: int) -> None:
+        await self.unsubscribe(event_channel(event_id))
+
+    async def subscribe_user(self, user_id: int) -> None:
+        """Subscribe to the user's channel (confirmed). Raises: Unavailable."""
+        await self.subscribe(user_channel(user_id))
+
+    async def unsubscribe_user(self, user_id: int) -> None:
+        await self.unsubscribe(user_channel(user_id))
+
+    def dispatch(self, channel: str, data: bytes) -> None:
+        """Hand one message to ``on_user`` (a user channel) or ``on_event``; a failing
+        handler is logged, never raised into the reader loop."""
+        try:
+            user_id = user_id_of_channel(channel)
+            if user_id is not None:
+                self.on_user(user_id, data)
+            else:
+                self.on_event(data)
+        except Exception:
+            log.exception("dispatch of a message on %s failed", channel)
+
+
+class RedisChannels(ChannelRouting):
     """:class:`hub.ports.ChannelDriver` on one Redis pub/sub connection.
 
     Args:
@@ -79,20 +122,6 @@ class RedisChannels:
             await self.pubsub.aclose()
         except Exception:
             pass
-
-    async def subscribe_event(self, event_id: int) -> None:
-        """Subscribe to the event's channel (confirmed). Raises: Unavailable."""
-        await self.subscribe(event_channel(event_id))
-
-    async def unsubscribe_event(self, event_id: int) -> None:
-        await self.unsubscribe(event_channel(event_id))
-
-    async def subscribe_user(self, user_id: int) -> None:
-        """Subscribe to the user's channel (confirmed). Raises: Unavailable."""
-        await self.subscribe(user_channel(user_id))
-
-    async def unsubscribe_user(self, user_id: int) -> None:
-        await self.unsubscribe(user_channel(user_id))
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe and wait (≤ 5 s) for Redis's confirmation. Raises: Unavailable."""
@@ -139,14 +168,7 @@ class RedisChannels:
                     # unsubscribed: Redis may still deliver what was published before it
                     # read the UNSUBSCRIBE (it comes on another connection than the publish)
                     continue
-                try:
-                    user_id = user_id_of_channel(channel)
-                    if user_id is not None:
-                        self.on_user(user_id, msg["data"])
-                    else:
-                        self.on_event(msg["data"])
-                except Exception:
-                    log.exception("dispatch of a message on %s failed", channel)
+                self.dispatch(channel, msg["data"])
             elif kind == "subscribe":
                 fut = self._waiting.pop(channel, None)
                 if fut is not None and not fut.done():

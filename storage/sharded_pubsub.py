@@ -29,7 +29,8 @@ from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from hub.errors import Unavailable
-from storage.keys import event_channel, event_id_of_channel, user_channel, user_id_of_channel
+from storage.keys import event_id_of_channel
+from storage.pubsub import ChannelRouting
 
 __all__ = ["ShardedChannels"]
 
@@ -84,7 +85,7 @@ class _Shard:
                 pass
 
 
-class ShardedChannels:
+class ShardedChannels(ChannelRouting):
     """:class:`hub.ports.ChannelDriver` on a Redis Cluster with sharded pub/sub.
 
     Args:
@@ -125,20 +126,6 @@ class ShardedChannels:
         for shard in list(self.shards.values()):
             await shard.close()
         self.shards.clear()
-
-    async def subscribe_event(self, event_id: int) -> None:
-        """Subscribe to the event's channel (confirmed). Raises: Unavailable."""
-        await self.subscribe(event_channel(event_id))
-
-    async def unsubscribe_event(self, event_id: int) -> None:
-        await self.unsubscribe(event_channel(event_id))
-
-    async def subscribe_user(self, user_id: int) -> None:
-        """Subscribe to the user's channel (confirmed). Raises: Unavailable."""
-        await self.subscribe(user_channel(user_id))
-
-    async def unsubscribe_user(self, user_id: int) -> None:
-        await self.unsubscribe(user_channel(user_id))
 
     def node_counts(self) -> dict[str, int]:
         """Channels subscribed per shard node (``host:port`` → count), for metrics and tests."""
@@ -197,14 +184,7 @@ class ShardedChannels:
         kind = _s(msg["type"])
         channel = _s(msg["channel"])
         if kind in ("smessage", "message"):
-            try:
-                user_id = user_id_of_channel(channel)
-                if user_id is not None:
-                    self.on_user(user_id, msg["data"])
-                else:
-                    self.on_event(msg["data"])
-            except Exception:
-                log.exception("dispatch of a message on %s failed", channel)
+            self.dispatch(channel, msg["data"])
         elif kind == "ssubscribe":
             fut = self._waiting.pop(channel, None)
             if fut is not None and not fut.done():
